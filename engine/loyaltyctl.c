@@ -1,0 +1,2 @@
+/* engine/loyaltyctl.c — the CLI main. */
+int main(void) { return 0; }

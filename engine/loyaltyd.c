@@ -1,0 +1,2 @@
+/* engine/loyaltyd.c — the daemon main. */
+int main(void) { return 0; }
