@@ -1,0 +1,1 @@
+# engine/report.mk — the experiment report (loyaltyctl experiments report).
