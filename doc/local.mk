@@ -1,1 +1,2 @@
-# doc/local.mk
+# doc/local.mk — guides and man pages.
+EXTRA_DIST += doc
