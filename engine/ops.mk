@@ -1,2 +1,16 @@
 # engine/ops.mk — op handlers and the store (appended to libengine.a).
-engine_libengine_a_SOURCES += engine/ops.h
+engine_libengine_a_SOURCES += engine/ops.h \
+	engine/store.h engine/store_internal.h \
+	engine/store_sqlite.c engine/store_schema.c engine/store_customer.c \
+	engine/store_ledger.c engine/store_txn.c engine/store_forget.c \
+	rules/refund.h rules/refund.c
+
+# The store alone (no handlers, no event loop).
+check_PROGRAMS += tests/unit/test-store tests/unit/test-refund
+TESTS += tests/unit/test-store tests/unit/test-refund
+tests_unit_test_store_SOURCES = tests/unit/test-store.c \
+	engine/store_sqlite.c engine/store_schema.c engine/store_customer.c \
+	engine/store_ledger.c engine/store_txn.c engine/store_forget.c
+tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_test_store_LDADD = $(LANG_LIBS) $(EVENT_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS)
+tests_unit_test_refund_SOURCES = tests/unit/test-refund.c rules/refund.c

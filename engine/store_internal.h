@@ -1,0 +1,74 @@
+/* engine/store_internal.h — what the store_*.c files share and nobody else
+ * sees: the store struct, the prepared statement table, the cache. */
+#ifndef ENGINE_STORE_INTERNAL_H
+#define ENGINE_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "engine/store.h"
+
+/* Every statement is prepared once at open and reset after each use. */
+typedef enum store_stmt {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	ST_CUST_GET, ST_CUST_INS, ST_CUST_UPD, ST_CUST_DEL,
+	ST_TIERQ_GET, ST_TIERQ_PUT, ST_TIERQ_DEL,
+	ST_SPEND_GET, ST_SPEND_INS, ST_SPEND_MOVE,
+	ST_FIRE_GET, ST_FIRE_INS, ST_FIRE_MOVE,
+	ST_EXPO_GET, ST_EXPO_INS, ST_EXPO_MOVE,
+	ST_LEDGER_INS, ST_LEDGER_SUM, ST_LEDGER_MOVE,
+	ST_TXN_GET, ST_TXN_INS, ST_TXN_UPD_REFUND, ST_TXN_CUST, ST_TXN_SET_ANSWER,
+	ST_LINE_GET, ST_LINE_INS, ST_LINE_UPD,
+	ST_FORGOTTEN_INS,
+	ST__COUNT
+} store_stmt;
+
+struct store_waiter {
+	store_done_fn done;
+	void *ud;
+	struct store_waiter *next;
+};
+
+struct store {
+	sqlite3 *db;
+	store_config cfg;
+	char *path;
+	struct event_base *base;
+	struct event *timer;
+	bool timer_armed;
+	sqlite3_stmt *st[ST__COUNT];
+
+	bool in_group;          /* BEGIN issued, COMMIT not yet */
+	uint64_t group;         /* number of the open (or next) group */
+	size_t group_writes;
+	struct store_waiter *wait_head, *wait_tail;
+	size_t pending;
+	bool in_write;          /* between store_write_begin and _end/_abort */
+	char err[256];
+
+	/* customer cache */
+	store_cust **buckets;
+	size_t nbuckets, ncached, bytes, max_bytes;
+	store_cust *lru_head, *lru_tail;
+};
+
+sqlite3_stmt *store_stmt_get(store *s, store_stmt which); /* reset, bindings cleared */
+int store_exec_stmt(store *s, store_stmt which);         /* step to DONE on a bound stmt */
+void store_set_err(store *s, const char *what);
+int store_schema_migrate(sqlite3 *db, char *err, size_t errsz);
+int store_schema_version(void);
+
+void store_cache_init(store *s);
+void store_cache_clear(store *s);           /* drop every entry (state reloads from the file) */
+void store_cache_free(store *s);
+void store_cache_evict(store *s);
+void store_cache_drop(store *s, store_cust *c); /* frees c */           /* clean entries until under budget */
+void store_cust_touch(store *s, store_cust *c); /* marks it written in the open group */
+
+static inline int store_bind_str(sqlite3_stmt *st, int i, const char *p, size_t n)
+{
+	if (!p)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, p, (int)n, SQLITE_TRANSIENT);
+}
+
+#endif

@@ -1,0 +1,361 @@
+/* engine/store_sqlite.c — opening and closing the SQLite store, its
+ * prepared statements, and the write groups that make writes durable per
+ * running.md (always | batch | off).
+ *
+ * One connection does everything, on the event loop's thread. A request's
+ * write runs inside a SAVEPOINT within the open group transaction, so a
+ * failed request leaves no trace while its neighbours stay; the group
+ * commits from a timer (at once for `always` and `off`, within
+ * batch_max_delay_ms for `batch`), then every completion callback of the
+ * group runs. Reads use the same connection and so see the group's writes
+ * before they are durable: a read never waits for a commit. A failed
+ * commit rolls the whole group back, answers every write of it with
+ * `unavailable`, and empties the customer cache so that memory holds
+ * nothing the file does not. Tables: engine/store_schema.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "engine/store_internal.h"
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT req",
+	[ST_RELEASE] = "RELEASE req",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO req",
+	[ST_CUST_GET] = "SELECT enrolled_at, referred_by, points, lifetime_spend, purchase_count,"
+		" first_purchase_at, last_purchase_at, referrals, tier, tier_since, lifted_txn, attrs"
+		" FROM customers WHERE id = ?1",
+	[ST_CUST_INS] = "INSERT INTO customers (id, enrolled_at, referred_by) VALUES (?1, ?2, ?3)",
+	[ST_CUST_UPD] = "UPDATE customers SET points = ?2, lifetime_spend = ?3, purchase_count = ?4,"
+		" first_purchase_at = ?5, last_purchase_at = ?6, referrals = ?7, tier = ?8,"
+		" tier_since = ?9, lifted_txn = ?10, attrs = ?11 WHERE id = ?1",
+	[ST_CUST_DEL] = "DELETE FROM customers WHERE id = ?1",
+	[ST_TIERQ_GET] = "SELECT tier, qualified_at FROM tier_state WHERE customer = ?1",
+	[ST_TIERQ_PUT] = "INSERT OR REPLACE INTO tier_state (customer, tier, qualified_at) VALUES (?1, ?2, ?3)",
+	[ST_TIERQ_DEL] = "DELETE FROM tier_state WHERE customer = ?1",
+	[ST_SPEND_GET] = "SELECT ts, amount FROM spend WHERE customer = ?1 ORDER BY seq",
+	[ST_SPEND_INS] = "INSERT INTO spend (customer, ts, amount, txn) VALUES (?1, ?2, ?3, ?4)",
+	[ST_SPEND_MOVE] = "UPDATE spend SET customer = ?2 WHERE customer = ?1",
+	[ST_FIRE_GET] = "SELECT rule, ts FROM fires WHERE customer = ?1 ORDER BY seq",
+	[ST_FIRE_INS] = "INSERT INTO fires (customer, rule, ts) VALUES (?1, ?2, ?3)",
+	[ST_FIRE_MOVE] = "UPDATE fires SET customer = ?2 WHERE customer = ?1",
+	[ST_EXPO_GET] = "SELECT experiment FROM exposures WHERE customer = ?1",
+	[ST_EXPO_INS] = "INSERT OR IGNORE INTO exposures (customer, experiment, variant, first_ts) VALUES (?1, ?2, ?3, ?4)",
+	[ST_EXPO_MOVE] = "UPDATE exposures SET customer = ?2 WHERE customer = ?1",
+	[ST_LEDGER_INS] = "INSERT INTO ledger (customer, kind, points, txn, rules_version, ts, reason)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_LEDGER_SUM] = "SELECT COALESCE(SUM(points), 0) FROM ledger WHERE customer = ?1",
+	[ST_LEDGER_MOVE] = "UPDATE ledger SET customer = ?2 WHERE customer = ?1",
+	[ST_TXN_GET] = "SELECT op, content_hash, customer, answer, ts, net, total, earned, redeemed,"
+		" referrer, referrer_credit, refunded_net, reversed, restored, spend_back,"
+		" referrer_back, complete FROM txns WHERE txn = ?1",
+	[ST_TXN_INS] = "INSERT INTO txns (txn, op, content_hash, customer, answer, ts, net, total,"
+		" earned, redeemed, referrer, referrer_credit)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_TXN_UPD_REFUND] = "UPDATE txns SET refunded_net = ?2, reversed = ?3, restored = ?4,"
+		" spend_back = ?5, referrer_back = ?6, complete = ?7 WHERE txn = ?1",
+	[ST_TXN_CUST] = "SELECT txn, answer FROM txns WHERE customer = ?1",
+	[ST_TXN_SET_ANSWER] = "UPDATE txns SET customer = ?2, answer = ?3 WHERE txn = ?1",
+	[ST_LINE_GET] = "SELECT sku, qty, net, refunded_qty, refunded_net FROM txn_lines"
+		" WHERE txn = ?1 ORDER BY idx",
+	[ST_LINE_INS] = "INSERT INTO txn_lines (txn, idx, sku, qty, net) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_LINE_UPD] = "UPDATE txn_lines SET refunded_qty = ?3, refunded_net = ?4 WHERE txn = ?1 AND idx = ?2",
+	[ST_FORGOTTEN_INS] = "INSERT INTO forgotten (anon_id, forgotten_at) VALUES (?1, ?2)",
+};
+
+/* A batch group commits early once it holds this many writes. */
+#define GROUP_MAX_WRITES 1024
+
+void store_set_err(store *s, const char *what)
+{
+	snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+const char *store_errmsg(const store *s)
+{
+	return s->err;
+}
+
+struct sqlite3 *store_db(store *s)
+{
+	return s->db;
+}
+
+sqlite3_stmt *store_stmt_get(store *s, store_stmt which)
+{
+	sqlite3_stmt *st = s->st[which];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+int store_exec_stmt(store *s, store_stmt which)
+{
+	int rc = sqlite3_step(s->st[which]);
+	sqlite3_reset(s->st[which]);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_set_err(s, stmt_sql[which]);
+		return -1;
+	}
+	return 0;
+}
+
+static int exec_plain(store *s, store_stmt which)
+{
+	store_stmt_get(s, which);
+	return store_exec_stmt(s, which);
+}
+
+static void run_waiters(store *s, struct store_waiter *w, bool ok)
+{
+	while (w) {
+		struct store_waiter *next = w->next;
+		s->pending--;
+		w->done(w->ud, ok);
+		free(w);
+		w = next;
+	}
+}
+
+/* Commits the open group and runs its callbacks. */
+static int group_commit(store *s)
+{
+	if (s->timer_armed) {
+		evtimer_del(s->timer);
+		s->timer_armed = false;
+	}
+	if (s->in_write) /* never inside a request's write */
+		return -1;
+	bool ok = true;
+	if (s->in_group) {
+		if (exec_plain(s, ST_COMMIT) < 0) {
+			ok = false;
+			fprintf(stderr, "loyaltyd: store %s: commit failed: %s\n", s->path, s->err);
+			exec_plain(s, ST_ROLLBACK);
+			store_cache_clear(s);
+		}
+		s->in_group = false;
+	}
+	s->group++;
+	s->group_writes = 0;
+	struct store_waiter *w = s->wait_head;
+	s->wait_head = s->wait_tail = NULL;
+	run_waiters(s, w, ok);
+	store_cache_evict(s);
+	return ok ? 0 : -1;
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *ud)
+{
+	(void)fd;
+	(void)what;
+	store *s = ud;
+	s->timer_armed = false;
+	if (s->in_write) { /* cannot happen from the loop; try again */
+		struct timeval tv = { 0, 0 };
+		evtimer_add(s->timer, &tv);
+		s->timer_armed = true;
+		return;
+	}
+	group_commit(s);
+}
+
+static void arm_timer(store *s, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	if (s->timer_armed && ms > 0)
+		return; /* the earlier deadline stands */
+	evtimer_add(s->timer, &tv);
+	s->timer_armed = true;
+}
+
+int store_write_begin(store *s)
+{
+	if (s->in_write) {
+		snprintf(s->err, sizeof s->err, "nested write");
+		return -1;
+	}
+	if (!s->in_group) {
+		if (exec_plain(s, ST_BEGIN) < 0)
+			return -1;
+		s->in_group = true;
+	}
+	if (exec_plain(s, ST_SAVEPOINT) < 0)
+		return -1;
+	s->in_write = true;
+	return 0;
+}
+
+void store_write_abort(store *s)
+{
+	if (!s->in_write)
+		return;
+	exec_plain(s, ST_ROLLBACK_TO);
+	exec_plain(s, ST_RELEASE);
+	s->in_write = false;
+	/* The cache may hold this request's half-applied changes: drop it
+	 * all; entries reload from the connection, which has the rest of the
+	 * group. */
+	store_cache_clear(s);
+	if (s->group_writes == 0 && !s->wait_head && s->in_group) {
+		exec_plain(s, ST_ROLLBACK);
+		s->in_group = false;
+	}
+}
+
+static void add_waiter(store *s, store_done_fn done, void *ud)
+{
+	struct store_waiter *w = calloc(1, sizeof *w);
+	if (!w) {
+		done(ud, false);
+		return;
+	}
+	w->done = done;
+	w->ud = ud;
+	if (s->wait_tail)
+		s->wait_tail->next = w;
+	else
+		s->wait_head = w;
+	s->wait_tail = w;
+	s->pending++;
+}
+
+void store_write_end(store *s, store_done_fn done, void *ud)
+{
+	if (!s->in_write) {
+		if (done)
+			done(ud, false);
+		return;
+	}
+	if (exec_plain(s, ST_RELEASE) < 0) {
+		store_write_abort(s);
+		if (done)
+			done(ud, false);
+		return;
+	}
+	s->in_write = false;
+	s->group_writes++;
+	if (done)
+		add_waiter(s, done, ud);
+	if (!s->base) {
+		group_commit(s);
+		return;
+	}
+	if (s->cfg.durability == STORE_BATCH && s->group_writes < GROUP_MAX_WRITES)
+		arm_timer(s, s->cfg.batch_max_delay_ms > 0 ? s->cfg.batch_max_delay_ms : 0);
+	else
+		arm_timer(s, 0);
+}
+
+bool store_after_commit(store *s, store_done_fn done, void *ud)
+{
+	if (!s->in_group || (s->group_writes == 0 && !s->wait_head))
+		return false;
+	add_waiter(s, done, ud);
+	return true;
+}
+
+int store_flush(store *s)
+{
+	return group_commit(s);
+}
+
+size_t store_pending(const store *s)
+{
+	return s->pending;
+}
+
+store *store_open(struct event_base *base, const store_config *cfg, char *err, size_t errsz)
+{
+	store *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	s->cfg = *cfg;
+	s->base = base;
+	s->path = strdup(cfg->db_path ? cfg->db_path : "loyalty.db");
+	if (!s->path)
+		goto fail;
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+			| SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: cannot open: %s", s->path,
+			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	const char *sync = cfg->durability == STORE_OFF ? "PRAGMA synchronous = OFF"
+		: "PRAGMA synchronous = FULL";
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, &msg) != SQLITE_OK
+	    || sqlite3_exec(s->db, sync, NULL, NULL, &msg) != SQLITE_OK
+	    || sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	char merr[200];
+	if (store_schema_migrate(s->db, merr, sizeof merr) < 0) {
+		snprintf(err, errsz, "%s: %s", s->path, merr);
+		goto fail;
+	}
+	for (int i = 0; i < ST__COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				&s->st[i], NULL) != SQLITE_OK) {
+			snprintf(err, errsz, "%s: preparing \"%s\": %s", s->path, stmt_sql[i],
+				sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	}
+	if (base) {
+		s->timer = evtimer_new(base, timer_cb, s);
+		if (!s->timer) {
+			snprintf(err, errsz, "%s: cannot create the commit timer", s->path);
+			goto fail;
+		}
+	}
+	s->max_bytes = (cfg->cache_mb ? cfg->cache_mb : 256) * (size_t)1024 * 1024;
+	store_cache_init(s);
+	if (!s->buckets) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
+	s->group = 1;
+	return s;
+fail:
+	if (s->timer)
+		event_free(s->timer);
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db)
+		sqlite3_close(s->db);
+	free(s->buckets);
+	free(s->path);
+	free(s);
+	return NULL;
+}
+
+int store_close(store *s)
+{
+	if (!s)
+		return 0;
+	if (s->in_write)
+		store_write_abort(s);
+	int rc = group_commit(s);
+	if (s->timer)
+		event_free(s->timer);
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	store_cache_free(s);
+	/* A clean close checkpoints the WAL into the main file. */
+	if (sqlite3_close(s->db) != SQLITE_OK)
+		rc = -1;
+	free(s->path);
+	free(s);
+	return rc;
+}
