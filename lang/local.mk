@@ -3,6 +3,16 @@
 noinst_LIBRARIES += lang/liblang.a
 lang_liblang_a_SOURCES = \
 	lang/arena.c lang/arena.h \
-	lang/expr.h
+	lang/expr.h lang/expr_internal.h \
+	lang/expr_lex.c lang/expr_parse.c lang/expr_check.c \
+	lang/expr_compile.c lang/expr_eval.c lang/expr_value.c \
+	lang/expr_builtin.c lang/expr_env.c
 lang_liblang_a_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS)
 LANG_LIBS = lang/liblang.a $(LUA_LIBS) -lm
+
+# Expression language: unit tests (TAP).
+check_PROGRAMS += tests/unit/test-expr
+TESTS += tests/unit/test-expr
+tests_unit_test_expr_SOURCES = tests/unit/test-expr.c tests/unit/tap.h tests/unit/test-expr-env.h
+tests_unit_test_expr_LDADD = $(LANG_LIBS)
+

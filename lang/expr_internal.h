@@ -1,0 +1,210 @@
+/* lang/expr_internal.h — what the modules of the expression language share:
+ * tokens (expr_lex.c), the node tree that is both the parse tree and the
+ * compiled form (expr_parse.c builds it, expr_check.c types, folds and
+ * specialises it in place, expr_eval.c walks it), the environment tables
+ * (expr_env.c) and the value operations shared by folding and evaluation
+ * (expr_value.c, expr_builtin.c).
+ *
+ * Nothing here is visible outside lang/. Every node of one expression lives
+ * in the expression's own arena, so expr_free is one arena_free. */
+#ifndef LANG_EXPR_INTERNAL_H
+#define LANG_EXPR_INTERNAL_H
+
+#include "lang/arena.h"
+#include "lang/expr.h"
+
+/* Bounds: a rule expression is a line or two; these only stop abuse. */
+#define EXPR_MAX_SRC    65536  /* bytes of source */
+#define EXPR_MAX_DEPTH  200    /* nesting of the tree and of the parser */
+#define EXPR_MAX_NAME   255    /* bytes of one (dotted) name */
+#define EXPR_MAX_LIST   1024   /* elements of one list literal */
+#define EXPR_MAX_ARGS   16     /* arguments of a built-in (min, max) */
+
+/* ---- tokens (expr_lex.c) ---------------------------------------------- */
+
+typedef enum expr_tok {
+	TK_EOF, TK_INT, TK_FLOAT, TK_STR, TK_NAME,
+	TK_AND, TK_OR, TK_NOT, TK_IN, TK_TRUE, TK_FALSE, TK_NULL,
+	TK_LP, TK_RP, TK_LB, TK_RB, TK_COMMA,
+	TK_EQ, TK_NE, TK_LT, TK_LE, TK_GT, TK_GE,
+	TK_PLUS, TK_MINUS, TK_STAR, TK_SLASH, TK_DSLASH, TK_PERCENT,
+	TK_ERR,
+} expr_tok;
+
+typedef struct expr_token {
+	expr_tok t;
+	uint32_t pos;        /* byte offset of the first byte */
+	uint32_t len;        /* bytes of source */
+	bool int_min;        /* TK_INT 9223372036854775808: only valid after '-' */
+	int64_t i;
+	double f;
+	const char *s;       /* TK_STR: decoded, in the arena; TK_NAME: source */
+	uint32_t n;
+} expr_token;
+
+typedef struct expr_lexer {
+	const char *src;
+	uint32_t n;
+	uint32_t at;
+	arena *mem;
+	char *err;           /* TK_ERR: message (sized 256) */
+} expr_lexer;
+
+void expr_lex_init(expr_lexer *lx, const char *src, uint32_t n, arena *mem, char *err);
+/* The next token; TK_ERR with lx->err set and tok->pos at the bad byte. */
+void expr_lex_next(expr_lexer *lx, expr_token *tok);
+const char *expr_tok_text(expr_tok t); /* "'+'", "end of expression", ... */
+
+/* ---- nodes ------------------------------------------------------------- */
+
+/* ORDER: the comparison ops are consecutive and mirrored by cmp_swap() in
+ * expr_check.c. */
+typedef enum expr_op {
+	OP_CONST,       /* k */
+	OP_NAME,        /* unresolved name: name/name_n */
+	OP_VAR,         /* vars[slot] */
+	OP_ITEM,        /* item[slot] */
+	OP_LIST,        /* list literal, elements in args (folded before eval) */
+	OP_NEG,         /* -a */
+	OP_NOT,         /* not a */
+	OP_AND,         /* a and b */
+	OP_OR,          /* a or b */
+	OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_IDIV, OP_MOD,
+	OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN,
+	OP_CMPK,        /* vars/item[slot] <sub> k: a comparison specialised */
+	OP_INK,         /* vars/item[slot] in k (a constant list) */
+	OP_CALL,        /* unresolved call: name/name_n, args */
+	OP_BUILTIN,     /* sub = builtin id, args */
+	OP_HOST,        /* call = host call, args */
+} expr_op;
+
+typedef struct expr_hostcall expr_hostcall;
+typedef struct enode enode;
+struct enode {
+	uint8_t op;          /* expr_op */
+	uint8_t sub;         /* OP_CMPK: comparison op; OP_BUILTIN: id; CMPK/INK/VAR/ITEM: scope */
+	uint8_t scope;       /* OP_CMPK/OP_INK: 0 vars, 1 item */
+	uint16_t nargs;
+	uint16_t depth;      /* height of the subtree, bounded by EXPR_MAX_DEPTH */
+	expr_type type;      /* static type, after checking */
+	uint32_t pos;        /* byte offset of the token that names the node */
+	uint32_t start;      /* byte offset of the node's first byte */
+	int32_t slot;
+	enode *a, *b;
+	enode **args;
+	const char *name;    /* OP_NAME, OP_CALL: source text */
+	uint32_t name_n;
+	expr_value k;        /* OP_CONST, OP_CMPK, OP_INK */
+	const expr_hostcall *call;
+};
+
+/* A host call resolved at load. */
+struct expr_hostcall {
+	const char *name;
+	int fn_id;
+	int nargs;
+	int64_t bound;
+	expr_host_fn host;     /* the environment's, when compiled */
+	expr_type arg_types[4];
+	const expr *preds[4];  /* compiled predicate arguments, NULL elsewhere */
+};
+
+struct expr {
+	const enode *root;
+	expr_type type;
+	expr_type want;
+	unsigned uses;
+	int scope;
+	expr_host_fn host;
+	bool owner;          /* false for a predicate inside another expr */
+	arena mem;           /* everything of this expr (owner only) */
+};
+
+/* ---- environment (expr_env.c) ---------------------------------------- */
+
+typedef struct expr_name_decl {
+	char *name;
+	int scope;
+	expr_type type;
+	int slot;
+	unsigned needs;
+} expr_name_decl;
+
+typedef struct expr_ns_decl {
+	char *prefix;        /* without the trailing dot */
+	int scope;
+	expr_type type;
+	expr_ns_fn resolve;
+	void *ud;
+	unsigned needs;
+} expr_ns_decl;
+
+struct expr_env {
+	expr_name_decl *names;
+	size_t nnames, capnames;
+	expr_ns_decl *nss;
+	size_t nnss, capnss;
+	expr_func_decl *funcs;   /* names copied */
+	size_t nfuncs, capfuncs;
+	expr_host_fn host;
+};
+
+const expr_name_decl *expr_env_find_name(const expr_env *env, const char *s, size_t n);
+const expr_ns_decl *expr_env_find_ns(const expr_env *env, const char *s, size_t n);
+const expr_func_decl *expr_env_find_func(const expr_env *env, const char *s, size_t n);
+
+/* ---- built-ins (expr_builtin.c) ---------------------------------------- */
+
+typedef enum expr_builtin_id {
+	BI_FLOOR, BI_CEIL, BI_ROUND, BI_ABS, BI_MIN, BI_MAX, BI_LEN,
+	BI_LOWER, BI_UPPER, BI_CONTAINS, BI_STARTS_WITH,
+	BI_COUNT_
+} expr_builtin_id;
+
+typedef struct expr_builtin {
+	const char *name;
+	int min_args, max_args;
+} expr_builtin;
+
+extern const expr_builtin expr_builtins[BI_COUNT_];
+int expr_builtin_find(const char *s, size_t n); /* id or -1 */
+/* Static type of a call, or 0 when argument *bad can never fit; then
+ * *need says what it needs ("a number"). */
+expr_type expr_builtin_type(int id, const expr_type *argt, int n, int *bad, const char **need);
+int expr_builtin_call(int id, const expr_value *args, int n, expr_frame *f, expr_value *out);
+
+/* ---- values (expr_value.c) -------------------------------------------- */
+
+int expr_arith(int op, const expr_value *a, const expr_value *b, expr_frame *f, expr_value *out);
+int expr_negate(const expr_value *a, expr_frame *f, expr_value *out);
+/* 1 true, 0 false, -1 run-time error (for OP_EQ..OP_IN) */
+int expr_compare(int op, const expr_value *a, const expr_value *b, expr_frame *f);
+/* -1, 0, 1 for two numbers (int or float, compared exactly) */
+int expr_numcmp(const expr_value *a, const expr_value *b);
+const char *expr_vtype_name(expr_vtype t);
+/* "int", "string or null", ... into buf */
+const char *expr_type_text(expr_type t, char *buf, size_t n);
+const char *expr_op_text(int op);   /* "'+'", "'=='", ... */
+
+/* ---- check (expr_check.c) --------------------------------------------- */
+
+typedef struct expr_ctx {
+	const expr_env *env;
+	arena *mem;
+	const char *src;
+	unsigned uses;
+	uint32_t err_pos;
+	char err[256];
+} expr_ctx;
+
+enode *expr_parse(expr_ctx *cx, const char *src, uint32_t n);
+/* Resolve, type, fold, specialise the tree in place; NULL on error. */
+enode *expr_check(expr_ctx *cx, enode *n, int scope);
+int expr_errorf(expr_ctx *cx, uint32_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+enode *expr_node(expr_ctx *cx, int op, uint32_t pos, uint32_t start);
+
+/* The evaluator's entry, used by folding too. */
+int expr_eval_node(const enode *n, expr_frame *f, expr_value *out);
+
+#endif
