@@ -96,7 +96,13 @@ typedef struct expr_frame expr_frame;
 /* A host function, called at evaluation time. `args` are evaluated values
  * (ET_PRED arguments are passed in `preds` instead, compiled). `bound` is
  * what the function's bind callback returned at load (e.g. a segment index),
- * or 0. Return 0 and set *out, or non-zero after expr_frame_error(). */
+ * or 0. Return 0 and set *out, or non-zero after expr_frame_error().
+ * Both arrays have `nargs` entries indexed by argument position: args[i] is
+ * null where argument i is a predicate, preds[i] is NULL where it is not.
+ * Each evaluated argument's type is already checked against arg_types[i]
+ * (a null reaches the host only if ET_NULL is declared). A predicate loop
+ * sets f->item, calls expr_eval_bool(preds[i], f, &b) and restores
+ * f->item. */
 typedef int (*expr_host_fn)(expr_frame *f, int fn_id, int64_t bound,
 	const expr_value *args, int nargs, const expr *const *preds, expr_value *out);
 
@@ -180,7 +186,8 @@ struct expr_frame {
 /* 0 on success (*out set); non-zero on a run-time error (frame->err set). */
 int expr_eval(const expr *e, expr_frame *f, expr_value *out);
 
-/* Truthiness for conditions: null and false are false. */
+/* Truthiness for conditions: null and false are false; a value of any
+ * other type is a run-time error. Faster than expr_eval for conditions. */
 int expr_eval_bool(const expr *e, expr_frame *f, bool *out);
 
 /* For host functions reporting a run-time error. Returns -1. */
