@@ -23,6 +23,17 @@ static unsigned cls(expr_type t)
 
 static expr_type value_type(const expr_value *v) { return 1u << v->t; }
 
+/* Whether a value of static type t can be of a type in `need`. A type that
+ * may be null fits only through its other types: `days_since_last_purchase`
+ * (int or null) is no boolean, though it may be null; a literal null fits
+ * wherever null is accepted. */
+static bool fits(expr_type t, expr_type need)
+{
+	if (t != ET_NULL)
+		t &= ~ET_NULL;
+	return (t & need) != 0;
+}
+
 static int type_error(expr_ctx *cx, const enode *at, const char *what, expr_type got)
 {
 	char b[64];
@@ -172,7 +183,7 @@ static enode *check_host(expr_ctx *cx, enode *n, int scope, const expr_func_decl
 			enode *a = check(cx, n->args[i], d->pred_scope);
 			if (!a)
 				return NULL;
-			if (!(a->type & (ET_BOOL | ET_NULL))) {
+			if (!fits(a->type, ET_BOOL | ET_NULL)) {
 				char w[64];
 				snprintf(w, sizeof w, "function '%s' argument %d must be a condition", d->name, i + 1);
 				type_error(cx, a, w, a->type);
@@ -199,7 +210,7 @@ static enode *check_host(expr_ctx *cx, enode *n, int scope, const expr_func_decl
 		if (!a)
 			return NULL;
 		n->args[i] = a;
-		if (!(a->type & d->arg_types[i])) {
+		if (!fits(a->type, d->arg_types[i])) {
 			char w[128], need[64];
 			snprintf(w, sizeof w, "function '%s' argument %d must be %s", d->name, i + 1,
 				expr_type_text(d->arg_types[i], need, sizeof need));
@@ -343,11 +354,11 @@ static enode *check(expr_ctx *cx, enode *n, int scope)
 		break;
 	case OP_NOT: case OP_AND: case OP_OR:
 		snprintf(what, sizeof what, "%s needs a boolean", expr_op_text(n->op));
-		if (!(a & (ET_BOOL | ET_NULL))) {
+		if (!fits(a, ET_BOOL | ET_NULL)) {
 			type_error(cx, n->a, what, a);
 			return NULL;
 		}
-		if (n->b && !(b & (ET_BOOL | ET_NULL))) {
+		if (n->b && !fits(b, ET_BOOL | ET_NULL)) {
 			type_error(cx, n->b, what, b);
 			return NULL;
 		}

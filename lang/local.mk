@@ -11,8 +11,10 @@ lang_liblang_a_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS)
 LANG_LIBS = lang/liblang.a $(LUA_LIBS) -lm
 
 # Expression language: unit tests (TAP).
-check_PROGRAMS += tests/unit/test-expr
-TESTS += tests/unit/test-expr
+check_PROGRAMS += tests/unit/test-expr tests/unit/test-expr-table
+TESTS += tests/unit/test-expr tests/unit/test-expr-table
 tests_unit_test_expr_SOURCES = tests/unit/test-expr.c tests/unit/tap.h tests/unit/test-expr-env.h
 tests_unit_test_expr_LDADD = $(LANG_LIBS)
 
+tests_unit_test_expr_table_SOURCES = tests/unit/test-expr-table.c tests/unit/tap.h tests/unit/test-expr-env.h
+tests_unit_test_expr_table_LDADD = $(LANG_LIBS)

@@ -176,6 +176,8 @@ static void tx_fmt_float(double d, char *b, size_t n)
 		if (strtod(b, NULL) == d)
 			break;
 	}
+	if (strchr(b, 'e') && d == (double)(int64_t)d && d < 1e16 && d > -1e16)
+		snprintf(b, n, "%.1f", d);
 	if (!strpbrk(b, ".eni"))
 		strncat(b, ".0", n - strlen(b) - 1);
 }
