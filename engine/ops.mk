@@ -3,7 +3,10 @@ engine_libengine_a_SOURCES += engine/ops.h \
 	engine/store.h engine/store_internal.h \
 	engine/store_sqlite.c engine/store_schema.c engine/store_customer.c \
 	engine/store_ledger.c engine/store_txn.c engine/store_forget.c \
-	rules/refund.h rules/refund.c
+	rules/refund.h rules/refund.c \
+	engine/op_common.h engine/op_common.c \
+	engine/op_enroll.c engine/op_customer.c engine/op_quote.c engine/op_purchase.c \
+	engine/op_refund.c engine/op_adjust.c engine/op_forget.c
 
 # The store alone (no handlers, no event loop).
 check_PROGRAMS += tests/unit/test-store tests/unit/test-refund

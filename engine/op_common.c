@@ -1,0 +1,455 @@
+/* engine/op_common.c — helpers shared by the op handlers (op_common.h).
+ * Must not: touch the store's tables directly (engine/store_*.c do). */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/conn.h"
+#include "engine/op_common.h"
+#include "engine/stats.h"
+
+int opc_tier_index(const program *p, const char *name)
+{
+	if (!name)
+		return -1;
+	for (uint32_t i = 0; i < program_ntiers(p); i++)
+		if (strcmp(program_tier_name(p, i), name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int opc_new_customer_view(const program *p, rl_str id, int64_t ts, arena *mem, rl_customer *out)
+{
+	memset(out, 0, sizeof *out);
+	out->id = id;
+	out->exists = false;
+	out->enrolled_at = ts;
+	out->ntiers = program_ntiers(p);
+	out->tier_qualified_at = arena_calloc(mem, out->ntiers ? out->ntiers : 1, sizeof(int64_t));
+	return out->tier_qualified_at ? 0 : -1;
+}
+
+int opc_customer_view(const program *p, const store_cust *c, int64_t ts, arena *mem, rl_customer *out)
+{
+	memset(out, 0, sizeof *out);
+	out->id = (rl_str){ c->id, (uint32_t)c->idlen };
+	out->exists = true;
+	out->points = c->points;
+	out->lifetime_spend = c->lifetime_spend;
+	out->spend_12m = store_cust_spend_12m(c, ts);
+	out->purchase_count = c->purchase_count;
+	out->has_last_purchase = c->has_last;
+	out->last_purchase_at = c->last_purchase_at;
+	out->enrolled_at = c->enrolled_at;
+	out->referred_by = (rl_str){ c->referred_by, (uint32_t)c->reflen };
+	out->referrals = c->referrals;
+	rl_attr *a = arena_calloc(mem, c->nattrs ? c->nattrs : 1, sizeof *a);
+	uint32_t nt = program_ntiers(p);
+	int64_t *tq = arena_calloc(mem, nt ? nt : 1, sizeof *tq);
+	rl_fire *f = arena_calloc(mem, c->nfires ? c->nfires : 1, sizeof *f);
+	if (!a || !tq || !f)
+		return -1;
+	for (uint32_t i = 0; i < c->nattrs; i++) {
+		a[i].key = (rl_str){ c->attrs[i].key, (uint32_t)c->attrs[i].keylen };
+		a[i].val = c->attrs[i].val;
+	}
+	out->attrs = a;
+	out->nattrs = c->nattrs;
+	for (uint32_t i = 0; i < nt; i++)
+		tq[i] = store_cust_tierq(c, program_tier_name(p, i));
+	out->tier_qualified_at = tq;
+	out->ntiers = nt;
+	for (uint32_t i = 0; i < c->nfires; i++)
+		f[i] = (rl_fire){ { c->fires[i].rule, (uint32_t)strlen(c->fires[i].rule) }, c->fires[i].ts };
+	out->fires = f;
+	out->nfires = c->nfires;
+	return 0;
+}
+
+void opc_str(yajl_gen g, const char *key, const char *s)
+{
+	reply_str(g, key, s, strlen(s));
+}
+
+void opc_time(yajl_gen g, const program *p, const char *key, int64_t ts)
+{
+	rl_civil c;
+	rl_civil_time(p, ts, &c);
+	char buf[64];
+	int off = c.utc_offset_s;
+	char sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	int n = snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+		c.year, c.month, c.day, c.hour, c.minute, c.second, sign, off / 3600, off % 3600 / 60);
+	reply_str(g, key, buf, (size_t)n);
+}
+
+static void write_rlstr(yajl_gen g, rl_str s)
+{
+	yajl_gen_string(g, (const unsigned char *)(s.p ? s.p : ""), s.n);
+}
+
+/* 150 -> 1.5, 200 -> 2, 125 -> 1.25, as written in the rule. */
+static void write_multiplier(yajl_gen g, int64_t x100)
+{
+	char buf[48];
+	int64_t whole = x100 / 100, frac = x100 % 100;
+	if (frac < 0)
+		frac = -frac;
+	int n;
+	if (frac == 0)
+		n = snprintf(buf, sizeof buf, "%lld", (long long)whole);
+	else if (frac % 10 == 0)
+		n = snprintf(buf, sizeof buf, "%s%lld.%lld", x100 < 0 && whole == 0 ? "-" : "",
+			(long long)whole, (long long)(frac / 10));
+	else
+		n = snprintf(buf, sizeof buf, "%s%lld.%02lld", x100 < 0 && whole == 0 ? "-" : "",
+			(long long)whole, (long long)frac);
+	yajl_gen_number(g, buf, (size_t)n);
+}
+
+void opc_write_outcome(reply *r, yajl_gen g, const program *p, const request *req,
+	const rl_customer *cust, const rl_outcome *o, int64_t balance_after, const char *referrer)
+{
+	const rl_basket *b = &req->basket;
+	if (cust) {
+		reply_key(g, "customer");
+		write_rlstr(g, cust->id);
+	}
+	reply_int(g, "subtotal", o->subtotal);
+	reply_int(g, "discount_total", o->discount_total);
+	reply_int(g, "redeemed_value", o->redeemed_value);
+	reply_int(g, "total", o->total);
+
+	reply_key(g, "lines");
+	yajl_gen_array_open(g);
+	for (uint32_t i = 0; i < b->nitems; i++) {
+		yajl_gen_map_open(g);
+		reply_key(g, "sku");
+		write_rlstr(g, b->items[i].sku);
+		reply_int(g, "qty", b->items[i].qty);
+		reply_int(g, "price", b->items[i].price);
+		reply_int(g, "discount", o->lines ? o->lines[i].discount : 0);
+		reply_int(g, "net", o->lines ? o->lines[i].net : b->items[i].qty * b->items[i].price);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+
+	reply_key(g, "applied");
+	yajl_gen_array_open(g);
+	for (uint32_t i = 0; i < o->napplied; i++) {
+		const rl_applied *a = &o->applied[i];
+		yajl_gen_map_open(g);
+		opc_str(g, "rule", program_rule_name(p, (uint32_t)a->rule));
+		if (a->discount > 0)
+			reply_int(g, "discount", a->discount);
+		if (a->points > 0)
+			reply_int(g, "points", a->points);
+		if (a->bonus_points > 0)
+			reply_int(g, "bonus_points", a->bonus_points);
+		if (a->has_multiplier) {
+			reply_key(g, "multiplier");
+			write_multiplier(g, a->multiplier_x100);
+		}
+		if (a->referrer_bonus_points > 0 && referrer) {
+			reply_int(g, "referrer_bonus_points", a->referrer_bonus_points);
+			opc_str(g, "referrer", referrer);
+		}
+		if (a->message.p) {
+			reply_key(g, "message");
+			write_rlstr(g, a->message);
+		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+
+	if (cust) {
+		reply_key(g, "points");
+		yajl_gen_map_open(g);
+		reply_int(g, "earned", o->earned);
+		reply_int(g, "redeemed", o->redeemed_points);
+		reply_int(g, "balance", balance_after);
+		yajl_gen_map_close(g);
+		reply_key(g, "tier");
+		yajl_gen_map_open(g);
+		if (o->tier_before >= 0)
+			opc_str(g, "before", program_tier_name(p, (uint32_t)o->tier_before));
+		else {
+			reply_key(g, "before");
+			yajl_gen_null(g);
+		}
+		if (o->tier_after >= 0)
+			opc_str(g, "after", program_tier_name(p, (uint32_t)o->tier_after));
+		else {
+			reply_key(g, "after");
+			yajl_gen_null(g);
+		}
+		reply_bool(g, "changed", o->tier_before != o->tier_after);
+		yajl_gen_map_close(g);
+	}
+
+	reply_key(g, "segments");
+	yajl_gen_array_open(g);
+	for (uint32_t i = 0; i < o->nsegments; i++) {
+		const char *sn = program_segment_name(p, (uint32_t)o->segments[i]);
+		yajl_gen_string(g, (const unsigned char *)sn, strlen(sn));
+	}
+	yajl_gen_array_close(g);
+
+	reply_key(g, "experiments");
+	yajl_gen_map_open(g);
+	for (uint32_t i = 0; i < o->nexperiments; i++) {
+		const rl_exp_out *e = &o->experiments[i];
+		opc_str(g, program_experiment_name(p, (uint32_t)e->experiment),
+			program_variant_name(p, (uint32_t)e->experiment, (uint32_t)e->variant));
+	}
+	yajl_gen_map_close(g);
+
+	reply_key(g, "coupons");
+	yajl_gen_array_open(g);
+	for (uint32_t i = 0; i < o->ncoupons; i++) {
+		const rl_coupon_out *c = &o->coupons[i];
+		yajl_gen_map_open(g);
+		reply_key(g, "code");
+		write_rlstr(g, c->code);
+		reply_bool(g, "accepted", c->accepted);
+		if (!c->accepted)
+			opc_str(g, "reason", c->reason ? c->reason : "not_applicable");
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+
+	reply_key(g, "messages");
+	yajl_gen_array_open(g);
+	for (uint32_t i = 0; i < o->nmessages; i++)
+		write_rlstr(g, o->messages[i]);
+	yajl_gen_array_close(g);
+
+	reply_key(g, "warnings");
+	yajl_gen_array_open(g);
+	reply_field_warnings(r, g);
+	for (uint32_t i = 0; i < o->nwarnings; i++) {
+		yajl_gen_map_open(g);
+		if (o->warnings[i].rule >= 0)
+			opc_str(g, "rule", program_rule_name(p, (uint32_t)o->warnings[i].rule));
+		opc_str(g, "message", o->warnings[i].message ? o->warnings[i].message : "");
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+
+	opc_str(g, "rules_version", program_version(p));
+}
+
+void opc_write_profile(yajl_gen g, const program *p, const store_cust *c, int64_t now, arena *mem)
+{
+	rl_customer v;
+	bool have = opc_customer_view(p, c, now, mem, &v) == 0;
+	opc_str(g, "customer", c->id);
+	int tier = have ? rl_tier_at(p, &v, now, false, NULL) : -1;
+	if (tier >= 0)
+		opc_str(g, "tier", program_tier_name(p, (uint32_t)tier));
+	else {
+		reply_key(g, "tier");
+		yajl_gen_null(g);
+	}
+	/* tier_since: when the committed tier was reached; a tier whose grace
+	 * ran out since shows when it was last qualified for. */
+	int64_t since = c->tier_since ? c->tier_since : c->enrolled_at;
+	if (tier >= 0 && (!c->tier || strcmp(c->tier, program_tier_name(p, (uint32_t)tier)) != 0)) {
+		int64_t q = store_cust_tierq(c, program_tier_name(p, (uint32_t)tier));
+		since = q ? q : c->enrolled_at;
+	}
+	opc_time(g, p, "tier_since", since);
+	reply_int(g, "points", c->points);
+	reply_int(g, "lifetime_spend", c->lifetime_spend);
+	reply_int(g, "spend_12m", store_cust_spend_12m(c, now));
+	reply_int(g, "purchase_count", c->purchase_count);
+	if (c->has_first)
+		opc_time(g, p, "first_purchase_at", c->first_purchase_at);
+	else {
+		reply_key(g, "first_purchase_at");
+		yajl_gen_null(g);
+	}
+	if (c->has_last)
+		opc_time(g, p, "last_purchase_at", c->last_purchase_at);
+	else {
+		reply_key(g, "last_purchase_at");
+		yajl_gen_null(g);
+	}
+	reply_key(g, "referred_by");
+	if (c->referred_by)
+		yajl_gen_string(g, (const unsigned char *)c->referred_by, c->reflen);
+	else
+		yajl_gen_null(g);
+	reply_int(g, "referrals", c->referrals);
+	reply_key(g, "attrs");
+	yajl_gen_map_open(g);
+	for (uint32_t i = 0; i < c->nattrs; i++) {
+		const store_attr *a = &c->attrs[i];
+		yajl_gen_string(g, (const unsigned char *)a->key, a->keylen);
+		switch (a->val.t) {
+		case EV_BOOL: yajl_gen_bool(g, a->val.u.b); break;
+		case EV_INT: yajl_gen_integer(g, a->val.u.i); break;
+		case EV_FLOAT: yajl_gen_double(g, a->val.u.f); break;
+		case EV_STR: yajl_gen_string(g, (const unsigned char *)a->val.u.s.p, a->val.u.s.n); break;
+		default: yajl_gen_null(g); break;
+		}
+	}
+	yajl_gen_map_close(g);
+	reply_key(g, "segments");
+	yajl_gen_array_open(g);
+	if (have) {
+		uint32_t ns = program_nsegments(p);
+		int *seg = arena_calloc(mem, ns ? ns : 1, sizeof *seg);
+		uint32_t n = seg ? rl_customer_segments(p, &v, now, mem, seg) : 0;
+		for (uint32_t i = 0; i < n; i++) {
+			const char *sn = program_segment_name(p, (uint32_t)seg[i]);
+			yajl_gen_string(g, (const unsigned char *)sn, strlen(sn));
+		}
+	}
+	yajl_gen_array_close(g);
+	reply_key(g, "experiments");
+	yajl_gen_map_open(g);
+	for (uint32_t e = 0; e < program_nexperiments(p); e++) {
+		if (!program_experiment_running(p, e, now))
+			continue;
+		int var = rl_assign_variant(p, e, c->id, c->idlen);
+		if (var >= 0)
+			opc_str(g, program_experiment_name(p, e), program_variant_name(p, e, (uint32_t)var));
+	}
+	yajl_gen_map_close(g);
+}
+
+opc_pending *opc_pending_new(op_ctx *ctx, request *req, reply *r, const rl_outcome *o)
+{
+	opc_pending *pd = arena_calloc(req->mem, 1, sizeof *pd);
+	if (!pd)
+		return NULL;
+	pd->r = r;
+	pd->ctx = *ctx;
+	pd->outcome = o;
+	return pd;
+}
+
+void opc_commit_done(void *ud, bool ok)
+{
+	opc_pending *pd = ud;
+	if (!ok) {
+		reply_error(pd->r, "unavailable", "the store could not be written; the request had no effect");
+		return;
+	}
+	if (pd->outcome && pd->ctx.srv)
+		stats_count_outcome(pd->ctx.srv, pd->ctx.prog, pd->outcome);
+	reply_end(pd->r);
+}
+
+typedef struct replay_wait {
+	reply *r;
+	store_txn t;
+} replay_wait;
+
+static void replay_done(void *ud, bool ok)
+{
+	replay_wait *w = ud;
+	if (!ok) {
+		/* the original went with its failed group: nothing to replay */
+		reply_error(w->r, "unavailable", "the store could not be written; the request had no effect");
+		return;
+	}
+	reply_stored(w->r, w->t.answer.p, w->t.answer.n, true);
+}
+
+void opc_replay(op_ctx *ctx, request *req, reply *r, const store_txn *t)
+{
+	replay_wait *w = arena_calloc(req->mem, 1, sizeof *w);
+	if (!w) {
+		reply_error(r, "internal", "out of memory");
+		return;
+	}
+	w->r = r;
+	w->t = *t;
+	if (store_after_commit(ctx->store, replay_done, w)) {
+		reply_defer(r);
+		return;
+	}
+	reply_stored(r, t->answer.p, t->answer.n, true);
+}
+
+void opc_unavailable(op_ctx *ctx, reply *r)
+{
+	store_write_abort(ctx->store);
+	reply_error(r, "unavailable", "the store could not be written: %s; the request had no effect",
+		store_errmsg(ctx->store));
+}
+
+int opc_eval_basket(op_ctx *ctx, request *req, reply *r, opc_basket *b)
+{
+	memset(b, 0, sizeof *b);
+	b->ts = opc_ts(ctx, req);
+	req->basket.ts = b->ts;
+	b->anonymous = req->customer.p == NULL;
+	if (b->anonymous && req->basket.has_redeem) {
+		reply_error(r, "bad_request", "redeem_points needs a customer: an anonymous basket has no points");
+		return -1;
+	}
+	if (!b->anonymous) {
+		int rc = store_cust_get(ctx->store, req->customer.p, req->customer.n, &b->c);
+		if (rc < 0) {
+			reply_error(r, "unavailable", "the store could not be read: %s", store_errmsg(ctx->store));
+			return -1;
+		}
+		if (rc == 1)
+			b->c = NULL;
+		rc = b->c ? opc_customer_view(ctx->prog, b->c, b->ts, req->mem, &b->view)
+			: opc_new_customer_view(ctx->prog, req->customer, b->ts, req->mem, &b->view);
+		if (rc < 0) {
+			reply_error(r, "internal", "out of memory");
+			return -1;
+		}
+		if (b->c && b->c->referred_by) {
+			store_cust *ref = NULL;
+			if (store_cust_get(ctx->store, b->c->referred_by, b->c->reflen, &ref) == 0)
+				b->referrer = ref;
+		}
+	}
+	rl_evaluate(ctx->prog, b->anonymous ? NULL : &b->view, &req->basket, req->mem, &b->out);
+	switch (b->out.status) {
+	case RL_OK:
+		break;
+	case RL_INSUFFICIENT_POINTS:
+		reply_error(r, "insufficient_points", "redeem_points %lld is over the balance of %lld points",
+			(long long)req->basket.redeem_points, (long long)b->view.points);
+		return -1;
+	case RL_OVERFLOW:
+		reply_error(r, "bad_request", "a sum over the basket would overflow 64 bits");
+		return -1;
+	default:
+		reply_error(r, "internal", "out of memory evaluating the basket");
+		return -1;
+	}
+	b->balance_after = b->view.points - b->out.redeemed_points + b->out.earned;
+	return 0;
+}
+
+int opc_check_txn(op_ctx *ctx, request *req, reply *r, const char *op)
+{
+	if (!req->txn.p) {
+		reply_error(r, "bad_request", "txn is required for %s", op);
+		return 1;
+	}
+	store_txn t;
+	int rc = store_txn_get(ctx->store, req->txn.p, req->txn.n, req->mem, &t);
+	if (rc < 0) {
+		reply_error(r, "unavailable", "the store could not be read: %s", store_errmsg(ctx->store));
+		return 1;
+	}
+	if (rc == 1)
+		return 0;
+	if (strcmp(t.op, op) != 0 || t.content_hash != req->content_hash) {
+		reply_error(r, "conflict", "txn %.*s was already used by a %s with different content",
+			(int)(req->txn.n > 200 ? 200 : req->txn.n), req->txn.p, t.op);
+		return 1;
+	}
+	opc_replay(ctx, req, r, &t);
+	return 1;
+}
