@@ -1,0 +1,1190 @@
+/* engine/decode.c — see decode.h. yajl calls back once per JSON token;
+ * a small stack of frames says what container each token belongs to (the
+ * top object, items, one item, its tags, coupons, attrs, the id, or a value
+ * being skipped). Every value is checked and copied into the request's
+ * arena as it arrives; the per-op rules (which fields an op takes, which
+ * are required) are applied at the end, when `op` is known wherever it was
+ * in the object. yajl itself allocates from the arena too, so a request
+ * costs no malloc once the slot's arena is warm.
+ *
+ * Error precedence: bad_json (the line as a whole), then op (missing, not
+ * a string, unknown), then the first field error in line order among the
+ * fields the op takes, then required fields that are missing. */
+#include <config.h>
+
+#include "engine/decode.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#define MAX_PRICE INT64_C(1000000000000)
+#define MAX_QTY INT64_C(1000000)
+#define MAX_POINTS INT64_C(1000000000000)
+#define MAX_TS INT64_C(253402300799)   /* 9999-12-31T23:59:59Z */
+#define MAX_ERRORS 32
+
+enum field {
+	F_OP = 0, F_ID, F_TXN, F_CUSTOMER, F_ORIGINAL_TXN, F_REFERRED_BY, F_REASON,
+	F_TS, F_ITEMS, F_COUPONS, F_CHANNEL, F_STORE, F_REDEEM, F_ATTRS, F_POINTS,
+	F__COUNT
+};
+
+/* ORDER: enum field */
+static const char *const field_names[F__COUNT] = {
+	"op", "id", "txn", "customer", "original_txn", "referred_by", "reason",
+	"ts", "items", "coupons", "channel", "store", "redeem_points", "attrs", "points",
+};
+
+enum item_key { K_SKU = 0, K_CATEGORY, K_QTY, K_PRICE, K_TAGS, K__COUNT };
+static const char *const item_key_names[K__COUNT] = { "sku", "category", "qty", "price", "tags" };
+
+#define B(f) (1u << (f))
+#define COMMON (B(F_OP) | B(F_ID))
+#define BASKET (B(F_CUSTOMER) | B(F_ITEMS) | B(F_COUPONS) | B(F_CHANNEL) | B(F_STORE) | B(F_TS) | B(F_REDEEM) | B(F_ATTRS))
+
+/* ORDER: op_kind. Which fields each op takes, and which it requires. A
+ * quote takes `txn` and ignores it, so a POS can send one object for both. */
+static const uint32_t op_allowed[OP__COUNT] = {
+	[OP_PING] = COMMON,
+	[OP_ENROLL] = COMMON | B(F_CUSTOMER) | B(F_ATTRS) | B(F_REFERRED_BY) | B(F_TS),
+	[OP_CUSTOMER] = COMMON | B(F_CUSTOMER),
+	[OP_QUOTE] = COMMON | BASKET | B(F_TXN),
+	[OP_PURCHASE] = COMMON | BASKET | B(F_TXN),
+	[OP_REFUND] = COMMON | B(F_TXN) | B(F_ORIGINAL_TXN) | B(F_ITEMS) | B(F_TS),
+	[OP_ADJUST] = COMMON | B(F_TXN) | B(F_CUSTOMER) | B(F_POINTS) | B(F_REASON) | B(F_TS),
+	[OP_FORGET] = COMMON | B(F_CUSTOMER),
+	[OP_RELOAD] = COMMON,
+	[OP_STATS] = COMMON,
+};
+static const uint32_t op_required[OP__COUNT] = {
+	[OP_ENROLL] = B(F_CUSTOMER),
+	[OP_CUSTOMER] = B(F_CUSTOMER),
+	[OP_QUOTE] = B(F_ITEMS),
+	[OP_PURCHASE] = B(F_TXN) | B(F_ITEMS),
+	[OP_REFUND] = B(F_TXN) | B(F_ORIGINAL_TXN),
+	[OP_ADJUST] = B(F_TXN) | B(F_CUSTOMER) | B(F_POINTS),
+	[OP_FORGET] = B(F_CUSTOMER),
+};
+#define ITEM_ALL ((1u << K__COUNT) - 1)
+#define ITEM_REFUND (B(K_SKU) | B(K_QTY))
+
+static uint32_t item_allowed(op_kind op)
+{
+	return op == OP_REFUND ? ITEM_REFUND : ITEM_ALL;
+}
+
+static uint32_t item_required(op_kind op)
+{
+	return op == OP_REFUND ? ITEM_REFUND : (B(K_SKU) | B(K_QTY) | B(K_PRICE));
+}
+
+enum frame {
+	FR_TOP, FR_ITEMS, FR_ITEM, FR_TAGS, FR_COUPONS, FR_ATTRS, FR_SKIP, FR_ID
+};
+
+typedef struct dec_err {
+	int field;     /* enum field */
+	int sub;       /* item key, or -1 */
+	const char *msg;
+} dec_err;
+
+typedef struct dec_warn {
+	const char *path;
+	int top;       /* -1: unknown top-level key; F_ITEMS: an item's key */
+} dec_warn;
+
+typedef struct dec_item {
+	rl_item it;
+	uint32_t seen;
+	uint32_t tagcap;
+} dec_item;
+
+typedef struct dstate {
+	request *req;
+	arena *mem;
+	int depth;
+	uint8_t frame[DECODE_MAX_DEPTH + 2];
+	int key;                /* top-level field of the value now arriving, -1 unknown */
+	int ikey;               /* item key of the value now arriving, -1 unknown */
+	rl_str akey;            /* attrs key of the value now arriving */
+	uint32_t seen;
+
+	bool nomem, too_deep;
+	bool op_present, op_is_string;
+	rl_str op;
+
+	/* the id, re-serialized */
+	yajl_gen idg;
+	char *idbuf;
+	size_t idlen, idcap;
+	int id_base;            /* depth at which the id value started */
+
+	dec_item *items;
+	uint32_t nitems, itemcap;
+	bool items_over;
+	rl_str *coupons;
+	uint32_t ncoupons, couponcap;
+	rl_attr *attrs;
+	uint32_t nattrs, attrcap;
+	rl_str txn, customer, original_txn, referred_by, reason, channel, store;
+	int64_t ts, redeem, points;
+
+	dec_err errs[MAX_ERRORS];
+	uint32_t nerrs;
+	dec_warn *warns;
+	uint32_t nwarns, warncap;
+} dstate;
+
+/* ---- memory: everything from the request's arena ---- */
+
+static void *vec_grow(dstate *d, void *v, uint32_t n, uint32_t *cap, size_t sz)
+{
+	if (n < *cap)
+		return v;
+	uint32_t ncap = *cap ? *cap * 2 : 8;
+	void *nv = arena_alloc(d->mem, (size_t)ncap * sz);
+	if (!nv) {
+		d->nomem = true;
+		return NULL;
+	}
+	if (n)
+		memcpy(nv, v, (size_t)n * sz);
+	*cap = ncap;
+	return nv;
+}
+
+/* yajl's own allocations: a size header so that realloc can copy. */
+static void *ya_malloc(void *ctx, size_t n)
+{
+	size_t *p = arena_alloc(ctx, n + 16);
+	if (!p)
+		return NULL;
+	*p = n;
+	return (char *)p + 16;
+}
+
+static void ya_free(void *ctx, void *p)
+{
+}
+
+static void *ya_realloc(void *ctx, void *p, size_t n)
+{
+	if (!p)
+		return ya_malloc(ctx, n);
+	size_t old = *(size_t *)((char *)p - 16);
+	if (n <= old)
+		return p;
+	void *q = ya_malloc(ctx, n);
+	if (q)
+		memcpy(q, p, old);
+	return q;
+}
+
+/* ---- errors and warnings ---- */
+
+static void add_err(dstate *d, int field, int sub, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void add_err(dstate *d, int field, int sub, const char *fmt, ...)
+{
+	/* only the first error of each field (and item key) matters */
+	for (uint32_t i = 0; i < d->nerrs; i++)
+		if (d->errs[i].field == field && d->errs[i].sub == sub)
+			return;
+	if (d->nerrs >= MAX_ERRORS)
+		return;
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	const char *m = arena_strndup(d->mem, buf, strlen(buf));
+	if (!m) {
+		d->nomem = true;
+		return;
+	}
+	d->errs[d->nerrs++] = (dec_err){ field, sub, m };
+}
+
+static void add_warn(dstate *d, int top, const char *path)
+{
+	if (d->nwarns >= DECODE_MAX_LIST || !path)
+		return;
+	dec_warn *w = vec_grow(d, d->warns, d->nwarns, &d->warncap, sizeof *w);
+	if (!w)
+		return;
+	d->warns = w;
+	w[d->nwarns++] = (dec_warn){ path, top };
+}
+
+/* The path of the value now arriving, for messages: "items[2].price". */
+static const char *item_path(dstate *d, const char *key)
+{
+	static __thread char buf[64];
+	snprintf(buf, sizeof buf, "items[%" PRIu32 "].%s", d->nitems - 1, key);
+	return buf;
+}
+
+/* ---- scalars ---- */
+
+/* A JSON number's text as an int64: no fraction, no exponent (protocol.md,
+ * "integer fields"). yajl has checked the number grammar already. */
+static bool parse_int(const char *s, size_t n, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	if (i < n && s[i] == '-') {
+		neg = true;
+		i++;
+	}
+	if (i == n)
+		return false;
+	uint64_t v = 0;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		unsigned dgt = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - dgt) / 10)
+			return false;
+		v = v * 10 + dgt;
+	}
+	if (neg) {
+		if (v > (uint64_t)INT64_MAX + 1)
+			return false;
+		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	} else {
+		if (v > (uint64_t)INT64_MAX)
+			return false;
+		*out = (int64_t)v;
+	}
+	return true;
+}
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned dd)
+{
+	/* H. Hinnant's algorithm: days since 1970-01-01, proleptic Gregorian */
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* RFC 3339 date-time with a required offset: 2026-11-23T10:15:00+05:30,
+ * ...Z, optional fraction (dropped: ts is whole seconds). */
+bool decode_rfc3339(const char *s, size_t n, int64_t *out)
+{
+	int Y, M, D, h, mi, se;
+	if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    s[13] != ':' || s[16] != ':')
+		return false;
+	if (!digits(s, 4, &Y) || !digits(s + 5, 2, &M) || !digits(s + 8, 2, &D) ||
+	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
+		return false;
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+	if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || (M == 2 && D == 29 && !leap))
+		return false;
+	if (h > 23 || mi > 59 || se > 60)
+		return false;
+	size_t i = 19;
+	if (i < n && s[i] == '.') {
+		i++;
+		size_t f = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == f)
+			return false;
+	}
+	int off = 0;
+	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+		i++;
+	} else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+		int oh, om;
+		if (!digits(s + i + 1, 2, &oh) || !digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+			return false;
+		off = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+		i += 6;
+	} else {
+		return false;
+	}
+	if (i != n)
+		return false;
+	int64_t t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + se - off;
+	if (t < 0 || t > MAX_TS)
+		return false;
+	*out = t;
+	return true;
+}
+
+static rl_str copy_str(dstate *d, const unsigned char *s, size_t n)
+{
+	rl_str r = { NULL, 0 };
+	char *p = arena_strndup(d->mem, (const char *)s, n);
+	if (!p) {
+		d->nomem = true;
+		return r;
+	}
+	r.p = p;
+	r.n = (uint32_t)n;
+	return r;
+}
+
+/* An identifier-like string (txn, customer, sku, ...): non-empty, no NUL,
+ * at most DECODE_MAX_STR bytes. NULL when fine, else the complaint. */
+static const char *ident_problem(const unsigned char *s, size_t n)
+{
+	if (n == 0)
+		return "must not be empty";
+	if (n > DECODE_MAX_STR)
+		return "must be at most 1024 bytes";
+	if (memchr(s, 0, n))
+		return "must not contain NUL characters";
+	return NULL;
+}
+
+/* ---- values: one entry point for every token that is a value ---- */
+
+enum vkind { V_NULL, V_BOOL, V_NUM, V_STR, V_MAP, V_ARRAY };
+
+static bool push(dstate *d, enum frame f)
+{
+	if (d->depth >= DECODE_MAX_DEPTH) {
+		d->too_deep = true;
+		return false;
+	}
+	d->frame[++d->depth] = (uint8_t)f;
+	return true;
+}
+
+/* A value we do not keep: skip it (and, if a container, all inside). */
+static bool skip_value(dstate *d, enum vkind k)
+{
+	if (k == V_MAP || k == V_ARRAY)
+		return push(d, FR_SKIP);
+	return true;
+}
+
+static bool top_value(dstate *d, enum vkind k, const unsigned char *s, size_t n, bool b)
+{
+	int f = d->key;
+	const char *fname = f >= 0 ? field_names[f] : "";
+	int64_t v;
+	const char *prob;
+	switch (f) {
+	case F_OP:
+		d->op_present = true;
+		if (k == V_STR) {
+			d->op_is_string = true;
+			d->op = copy_str(d, s, n);
+		}
+		return skip_value(d, k);
+	case F_TXN: case F_CUSTOMER: case F_ORIGINAL_TXN: case F_REFERRED_BY:
+	case F_CHANNEL: case F_STORE: case F_REASON: {
+		rl_str *dst = f == F_TXN ? &d->txn : f == F_CUSTOMER ? &d->customer :
+			f == F_ORIGINAL_TXN ? &d->original_txn : f == F_REFERRED_BY ? &d->referred_by :
+			f == F_CHANNEL ? &d->channel : f == F_STORE ? &d->store : &d->reason;
+		if (k != V_STR) {
+			add_err(d, f, -1, "%s must be a string", fname);
+			return skip_value(d, k);
+		}
+		if (f == F_REASON) {
+			if (n > 4 * DECODE_MAX_STR)
+				add_err(d, f, -1, "reason must be at most 4096 bytes");
+			else
+				*dst = copy_str(d, s, n);
+		} else if ((prob = ident_problem(s, n))) {
+			add_err(d, f, -1, "%s %s", fname, prob);
+		} else {
+			*dst = copy_str(d, s, n);
+		}
+		return true;
+	}
+	case F_TS:
+		if (k == V_NUM && parse_int((const char *)s, n, &v) && v >= 0 && v <= MAX_TS)
+			d->ts = v;
+		else if (!(k == V_STR && decode_rfc3339((const char *)s, n, &d->ts)))
+			add_err(d, f, -1, "ts must be an RFC 3339 time with an offset or an integer of Unix seconds");
+		return skip_value(d, k);
+	case F_REDEEM:
+		if (!(k == V_NUM && parse_int((const char *)s, n, &v) && v >= 0 && v <= MAX_POINTS))
+			add_err(d, f, -1, "redeem_points must be an integer from 0 to 1000000000000");
+		else
+			d->redeem = v;
+		return skip_value(d, k);
+	case F_POINTS:
+		if (!(k == V_NUM && parse_int((const char *)s, n, &v) && v >= -MAX_POINTS && v <= MAX_POINTS))
+			add_err(d, f, -1, "points must be an integer from -1000000000000 to 1000000000000");
+		else
+			d->points = v;
+		return skip_value(d, k);
+	case F_ITEMS:
+		if (k != V_ARRAY) {
+			add_err(d, f, -1, "items must be an array of 1 to 1000 lines");
+			return skip_value(d, k);
+		}
+		return push(d, FR_ITEMS);
+	case F_COUPONS:
+		if (k != V_ARRAY) {
+			add_err(d, f, -1, "coupons must be an array of strings");
+			return skip_value(d, k);
+		}
+		return push(d, FR_COUPONS);
+	case F_ATTRS:
+		if (k != V_MAP) {
+			add_err(d, f, -1, "attrs must be an object");
+			return skip_value(d, k);
+		}
+		return push(d, FR_ATTRS);
+	default: /* unknown field */
+		return skip_value(d, k);
+	}
+}
+
+static bool items_value(dstate *d, enum vkind k)
+{
+	if (d->nitems >= DECODE_MAX_ITEMS) {
+		if (!d->items_over)
+			add_err(d, F_ITEMS, -1, "items must be an array of 1 to 1000 lines");
+		d->items_over = true;
+		return skip_value(d, k);
+	}
+	dec_item *it = vec_grow(d, d->items, d->nitems, &d->itemcap, sizeof *it);
+	if (!it)
+		return false;
+	d->items = it;
+	memset(&it[d->nitems], 0, sizeof it[0]);
+	d->nitems++;
+	if (k != V_MAP) {
+		add_err(d, F_ITEMS, -1, "items[%" PRIu32 "] must be an object", d->nitems - 1);
+		return skip_value(d, k);
+	}
+	return push(d, FR_ITEM);
+}
+
+static bool item_value(dstate *d, enum vkind k, const unsigned char *s, size_t n)
+{
+	dec_item *di = &d->items[d->nitems - 1];
+	int key = d->ikey;
+	int64_t v;
+	const char *prob;
+	if (key < 0)
+		return skip_value(d, k);
+	const char *path = item_path(d, item_key_names[key]);
+	switch (key) {
+	case K_SKU:
+		if (k != V_STR)
+			add_err(d, F_ITEMS, key, "%s must be a string", path);
+		else if ((prob = ident_problem(s, n)))
+			add_err(d, F_ITEMS, key, "%s %s", path, prob);
+		else
+			di->it.sku = copy_str(d, s, n);
+		return skip_value(d, k);
+	case K_CATEGORY:
+		if (k != V_STR || n > DECODE_MAX_STR)
+			add_err(d, F_ITEMS, key, "%s must be a string of at most 1024 bytes", path);
+		else
+			di->it.category = copy_str(d, s, n);
+		return skip_value(d, k);
+	case K_QTY:
+		if (!(k == V_NUM && parse_int((const char *)s, n, &v) && v >= 1 && v <= MAX_QTY))
+			add_err(d, F_ITEMS, key, "%s must be an integer from 1 to 1000000", path);
+		else
+			di->it.qty = v;
+		return skip_value(d, k);
+	case K_PRICE:
+		if (!(k == V_NUM && parse_int((const char *)s, n, &v) && v >= 0))
+			add_err(d, F_ITEMS, key, "%s must be a non-negative integer of minor units", path);
+		else if (v > MAX_PRICE)
+			add_err(d, F_ITEMS, key, "%s must be at most 1000000000000 minor units", path);
+		else
+			di->it.price = v;
+		return skip_value(d, k);
+	case K_TAGS:
+		if (k != V_ARRAY) {
+			add_err(d, F_ITEMS, key, "%s must be an array of strings", path);
+			return skip_value(d, k);
+		}
+		return push(d, FR_TAGS);
+	}
+	return skip_value(d, k);
+}
+
+static bool tags_value(dstate *d, enum vkind k, const unsigned char *s, size_t n)
+{
+	dec_item *di = &d->items[d->nitems - 1];
+	uint32_t i = di->it.ntags;
+	if (k != V_STR || n > DECODE_MAX_STR) {
+		add_err(d, F_ITEMS, K_TAGS, "items[%" PRIu32 "].tags[%" PRIu32 "] must be a string of at most 1024 bytes",
+			d->nitems - 1, i);
+		di->it.ntags++;
+		return skip_value(d, k);
+	}
+	if (i >= DECODE_MAX_LIST) {
+		add_err(d, F_ITEMS, K_TAGS, "items[%" PRIu32 "].tags must have at most 1000 tags", d->nitems - 1);
+		return true;
+	}
+	rl_str *t = vec_grow(d, (void *)di->it.tags, i, &di->tagcap, sizeof *t);
+	if (!t)
+		return false;
+	t[i] = copy_str(d, s, n);
+	di->it.tags = t;
+	di->it.ntags = i + 1;
+	return true;
+}
+
+static bool coupons_value(dstate *d, enum vkind k, const unsigned char *s, size_t n)
+{
+	uint32_t i = d->ncoupons;
+	const char *prob = k == V_STR ? ident_problem(s, n) : "must be a string";
+	if (prob) {
+		add_err(d, F_COUPONS, -1, "coupons[%" PRIu32 "] %s", i, prob);
+		d->ncoupons++;
+		return skip_value(d, k);
+	}
+	if (i >= DECODE_MAX_LIST) {
+		add_err(d, F_COUPONS, -1, "coupons must have at most 1000 codes");
+		return true;
+	}
+	rl_str *c = vec_grow(d, d->coupons, i, &d->couponcap, sizeof *c);
+	if (!c)
+		return false;
+	d->coupons = c;
+	c[i] = copy_str(d, s, n);
+	d->ncoupons = i + 1;
+	return true;
+}
+
+static bool attrs_value(dstate *d, enum vkind k, const unsigned char *s, size_t n, bool b)
+{
+	expr_value v;
+	switch (k) {
+	case V_NULL: v = expr_null(); break;
+	case V_BOOL: v = expr_bool(b); break;
+	case V_STR: {
+		rl_str c = copy_str(d, s, n);
+		v = expr_str(c.p, c.n);
+		break;
+	}
+	case V_NUM: {
+		int64_t i;
+		if (parse_int((const char *)s, n, &i)) {
+			v = expr_int(i);
+		} else {
+			char buf[64];
+			double f = NAN;
+			if (n < sizeof buf) {
+				memcpy(buf, s, n);
+				buf[n] = 0;
+				f = strtod(buf, NULL);
+			}
+			if (!isfinite(f)) {
+				add_err(d, F_ATTRS, -1, "attrs.%.*s must be a finite number", (int)(d->akey.n > 64 ? 64 : d->akey.n), d->akey.p);
+				return true;
+			}
+			v = expr_float(f);
+		}
+		break;
+	}
+	default:
+		add_err(d, F_ATTRS, -1, "attrs.%.*s must be a string, number, boolean or null",
+			(int)(d->akey.n > 64 ? 64 : d->akey.n), d->akey.p);
+		return skip_value(d, k);
+	}
+	if (d->nattrs >= DECODE_MAX_LIST) {
+		add_err(d, F_ATTRS, -1, "attrs must have at most 1000 keys");
+		return true;
+	}
+	rl_attr *a = vec_grow(d, d->attrs, d->nattrs, &d->attrcap, sizeof *a);
+	if (!a)
+		return false;
+	d->attrs = a;
+	a[d->nattrs].key = d->akey;
+	a[d->nattrs].val = v;
+	d->nattrs++;
+	return true;
+}
+
+/* ---- the id: forwarded token by token to a generator ---- */
+
+static void id_print(void *ctx, const char *s, size_t n)
+{
+	dstate *d = ctx;
+	if (d->idlen + n > d->idcap) {
+		size_t ncap = (d->idlen + n) * 2 + 64;
+		char *nb = arena_alloc(d->mem, ncap);
+		if (!nb) {
+			d->nomem = true;
+			return;
+		}
+		if (d->idlen)
+			memcpy(nb, d->idbuf, d->idlen);
+		d->idbuf = nb;
+		d->idcap = ncap;
+	}
+	memcpy(d->idbuf + d->idlen, s, n);
+	d->idlen += n;
+}
+
+static bool in_id(const dstate *d)
+{
+	return d->idg && d->id_base >= 0;
+}
+
+/* After a token of the id: the id is complete when we are back at the
+ * depth where it started. */
+static void id_maybe_done(dstate *d)
+{
+	if (d->depth == d->id_base) {
+		d->req->has_id = true;
+		d->req->id_json = d->idbuf;
+		d->req->id_len = d->idlen;
+		d->id_base = -1;
+	}
+}
+
+/* ---- dispatch of a value token ---- */
+
+static bool on_value(dstate *d, enum vkind k, const unsigned char *s, size_t n, bool b)
+{
+	if (d->nomem)
+		return false;
+	if (d->depth == 0) {
+		if (k != V_MAP)
+			return false; /* not an object: bad_json */
+		return push(d, FR_TOP);
+	}
+	switch (d->frame[d->depth]) {
+	case FR_TOP:
+		return top_value(d, k, s, n, b);
+	case FR_ITEMS:
+		return items_value(d, k);
+	case FR_ITEM:
+		return item_value(d, k, s, n);
+	case FR_TAGS:
+		return tags_value(d, k, s, n);
+	case FR_COUPONS:
+		return coupons_value(d, k, s, n);
+	case FR_ATTRS:
+		return attrs_value(d, k, s, n, b);
+	case FR_SKIP:
+	default:
+		return skip_value(d, k);
+	}
+}
+
+static int cb_null(void *ctx)
+{
+	dstate *d = ctx;
+	if (in_id(d)) {
+		yajl_gen_null(d->idg);
+		id_maybe_done(d);
+		return 1;
+	}
+	return on_value(d, V_NULL, NULL, 0, false);
+}
+
+static int cb_bool(void *ctx, int b)
+{
+	dstate *d = ctx;
+	if (in_id(d)) {
+		yajl_gen_bool(d->idg, b);
+		id_maybe_done(d);
+		return 1;
+	}
+	return on_value(d, V_BOOL, NULL, 0, b);
+}
+
+static int cb_number(void *ctx, const char *s, size_t n)
+{
+	dstate *d = ctx;
+	if (in_id(d)) {
+		yajl_gen_number(d->idg, s, n);
+		id_maybe_done(d);
+		return 1;
+	}
+	return on_value(d, V_NUM, (const unsigned char *)s, n, false);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+	dstate *d = ctx;
+	if (in_id(d)) {
+		yajl_gen_string(d->idg, s, n);
+		id_maybe_done(d);
+		return 1;
+	}
+	return on_value(d, V_STR, s, n, false);
+}
+
+static int cb_start_map(void *ctx)
+{
+	dstate *d = ctx;
+	if (in_id(d)) {
+		if (!push(d, FR_ID))
+			return 0;
+		yajl_gen_map_open(d->idg);
+		return 1;
+	}
+	return on_value(d, V_MAP, NULL, 0, false);
+}
+
+static int cb_start_array(void *ctx)
+{
+	dstate *d = ctx;
+	if (in_id(d)) {
+		if (!push(d, FR_ID))
+			return 0;
+		yajl_gen_array_open(d->idg);
+		return 1;
+	}
+	return on_value(d, V_ARRAY, NULL, 0, false);
+}
+
+static void end_item(dstate *d)
+{
+	dec_item *di = &d->items[d->nitems - 1];
+	for (int k = 0; k < K__COUNT; k++)
+		if ((B(k) & (B(K_SKU) | B(K_QTY) | B(K_PRICE))) && !(di->seen & B(k)))
+			add_err(d, F_ITEMS, k, "items[%" PRIu32 "].%s is required", d->nitems - 1, item_key_names[k]);
+}
+
+static int cb_end(void *ctx, bool map)
+{
+	dstate *d = ctx;
+	if (d->depth <= 0)
+		return 0;
+	uint8_t fr = d->frame[d->depth];
+	if (fr == FR_ID) {
+		if (map)
+			yajl_gen_map_close(d->idg);
+		else
+			yajl_gen_array_close(d->idg);
+		d->depth--;
+		id_maybe_done(d);
+		return 1;
+	}
+	if (fr == FR_ITEM)
+		end_item(d);
+	if (fr == FR_ITEMS && d->nitems == 0)
+		add_err(d, F_ITEMS, -1, "items must be an array of 1 to 1000 lines");
+	d->depth--;
+	return 1;
+}
+
+static int cb_end_map(void *ctx)
+{
+	return cb_end(ctx, true);
+}
+
+static int cb_end_array(void *ctx)
+{
+	return cb_end(ctx, false);
+}
+
+static int find_name(const char *const *names, int count, const unsigned char *s, size_t n)
+{
+	for (int i = 0; i < count; i++)
+		if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
+			return i;
+	return -1;
+}
+
+static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
+{
+	dstate *d = ctx;
+	if (in_id(d)) {
+		yajl_gen_string(d->idg, s, n);
+		return 1;
+	}
+	if (d->nomem)
+		return 0;
+	switch (d->frame[d->depth]) {
+	case FR_TOP: {
+		int f = find_name(field_names, F__COUNT, s, n);
+		d->key = f;
+		if (f < 0) {
+			add_warn(d, -1, copy_str(d, s, n).p);
+			return 1;
+		}
+		if (d->seen & B(f)) {
+			add_err(d, f, -1, "%s is given twice", field_names[f]);
+			d->key = -1; /* keep the first */
+			return 1;
+		}
+		d->seen |= B(f);
+		if (f == F_ID) {
+			if (!d->idg) {
+				yajl_alloc_funcs af = { ya_malloc, ya_realloc, ya_free, d->mem };
+				d->idg = yajl_gen_alloc(&af);
+				if (!d->idg) {
+					d->nomem = true;
+					return 0;
+				}
+				yajl_gen_config(d->idg, yajl_gen_print_callback, id_print, d);
+			}
+			d->id_base = d->depth;
+		}
+		return 1;
+	}
+	case FR_ITEM: {
+		dec_item *di = &d->items[d->nitems - 1];
+		int k = find_name(item_key_names, K__COUNT, s, n);
+		d->ikey = k;
+		if (k < 0) {
+			char *p = arena_printf(d->mem, "items[%" PRIu32 "].%.*s", d->nitems - 1, (int)n, (const char *)s);
+			add_warn(d, F_ITEMS, p);
+			return 1;
+		}
+		if (di->seen & B(k)) {
+			add_err(d, F_ITEMS, k, "%s is given twice", item_path(d, item_key_names[k]));
+			d->ikey = -1;
+			return 1;
+		}
+		di->seen |= B(k);
+		return 1;
+	}
+	case FR_ATTRS:
+		for (uint32_t i = 0; i < d->nattrs; i++)
+			if (d->attrs[i].key.n == n && memcmp(d->attrs[i].key.p, s, n) == 0) {
+				add_err(d, F_ATTRS, -1, "attrs.%.*s is given twice", (int)(n > 64 ? 64 : n), (const char *)s);
+				break;
+			}
+		d->akey = copy_str(d, s, n);
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+static const yajl_callbacks callbacks = {
+	cb_null, cb_bool, NULL, NULL, cb_number, cb_string,
+	cb_start_map, cb_map_key, cb_end_map, cb_start_array, cb_end_array,
+};
+
+/* ---- after the whole line ---- */
+
+static void hash_str(XXH64_state_t *h, rl_str s)
+{
+	uint32_t n = s.p ? s.n : UINT32_MAX; /* absent differs from "" */
+	XXH64_update(h, &n, sizeof n);
+	if (s.p)
+		XXH64_update(h, s.p, s.n);
+}
+
+static void hash_i64(XXH64_state_t *h, int64_t v)
+{
+	XXH64_update(h, &v, sizeof v);
+}
+
+static int attr_cmp(const void *a, const void *b)
+{
+	const rl_attr *x = *(const rl_attr *const *)a, *y = *(const rl_attr *const *)b;
+	uint32_t n = x->key.n < y->key.n ? x->key.n : y->key.n;
+	int c = memcmp(x->key.p, y->key.p, n);
+	return c ? c : (x->key.n > y->key.n) - (x->key.n < y->key.n);
+}
+
+/* Over the decoded values, fields in a fixed order, each tagged with its
+ * field number, so that key order, whitespace, number spelling ("ts" as a
+ * string or an integer) and unknown fields do not change it. */
+static uint64_t content_hash(dstate *d, const request *req)
+{
+	XXH64_state_t h;
+	XXH64_reset(&h, 0x6c6f79616c7479ULL);
+	uint32_t allowed = op_allowed[req->op];
+	hash_i64(&h, req->op);
+	for (int f = 0; f < F__COUNT; f++) {
+		if (f == F_ID || f == F_OP || !(allowed & B(f)) || !(d->seen & B(f)))
+			continue;
+		hash_i64(&h, f);
+		switch (f) {
+		case F_TXN: hash_str(&h, d->txn); break;
+		case F_CUSTOMER: hash_str(&h, d->customer); break;
+		case F_ORIGINAL_TXN: hash_str(&h, d->original_txn); break;
+		case F_REFERRED_BY: hash_str(&h, d->referred_by); break;
+		case F_REASON: hash_str(&h, d->reason); break;
+		case F_CHANNEL: hash_str(&h, d->channel); break;
+		case F_STORE: hash_str(&h, d->store); break;
+		case F_TS: hash_i64(&h, d->ts); break;
+		case F_REDEEM: hash_i64(&h, d->redeem); break;
+		case F_POINTS: hash_i64(&h, d->points); break;
+		case F_ITEMS:
+			hash_i64(&h, d->nitems);
+			for (uint32_t i = 0; i < d->nitems; i++) {
+				const rl_item *it = &d->items[i].it;
+				hash_str(&h, it->sku);
+				hash_i64(&h, it->qty);
+				if (req->op != OP_REFUND) {
+					hash_str(&h, it->category);
+					hash_i64(&h, it->price);
+					hash_i64(&h, it->ntags);
+					for (uint32_t t = 0; t < it->ntags; t++)
+						hash_str(&h, it->tags[t]);
+				}
+			}
+			break;
+		case F_COUPONS:
+			hash_i64(&h, d->ncoupons);
+			for (uint32_t i = 0; i < d->ncoupons; i++)
+				hash_str(&h, d->coupons[i]);
+			break;
+		case F_ATTRS: {
+			hash_i64(&h, d->nattrs);
+			const rl_attr **v = arena_alloc(d->mem, (d->nattrs + 1) * sizeof *v);
+			if (!v)
+				break;
+			for (uint32_t i = 0; i < d->nattrs; i++)
+				v[i] = &d->attrs[i];
+			qsort(v, d->nattrs, sizeof *v, attr_cmp);
+			for (uint32_t i = 0; i < d->nattrs; i++) {
+				hash_str(&h, v[i]->key);
+				const expr_value *x = &v[i]->val;
+				hash_i64(&h, x->t);
+				if (x->t == EV_BOOL)
+					hash_i64(&h, x->u.b);
+				else if (x->t == EV_INT)
+					hash_i64(&h, x->u.i);
+				else if (x->t == EV_FLOAT)
+					XXH64_update(&h, &x->u.f, sizeof x->u.f);
+				else if (x->t == EV_STR)
+					hash_str(&h, (rl_str){ x->u.s.p, x->u.s.n });
+			}
+			break;
+		}
+		}
+	}
+	return XXH64_digest(&h);
+}
+
+static void set_err(decode_error *err, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(decode_error *err, const char *code, const char *fmt, ...)
+{
+	err->code = code;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+}
+
+/* Bytes of s that fit in max without cutting a UTF-8 sequence. */
+static int utf8_prefix(const char *s, uint32_t n, uint32_t max)
+{
+	if (n <= max)
+		return (int)n;
+	uint32_t i = max;
+	while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+		i--;
+	return (int)i;
+}
+
+static int finish(dstate *d, request *req, decode_error *err)
+{
+	if (!d->op_present) {
+		set_err(err, "bad_request", "op is required");
+		return -1;
+	}
+	if (!d->op_is_string) {
+		set_err(err, "bad_request", "op must be a string");
+		return -1;
+	}
+	int op = -1;
+	for (int i = 0; i < OP__COUNT; i++)
+		if (strlen(op_names[i]) == d->op.n && memcmp(op_names[i], d->op.p, d->op.n) == 0)
+			op = i;
+	if (op < 0) {
+		set_err(err, "unknown_op", "unknown op \"%.*s\"", utf8_prefix(d->op.p, d->op.n, 64), d->op.p);
+		return -1;
+	}
+	req->op = (op_kind)op;
+	uint32_t allowed = op_allowed[op];
+	uint32_t iallowed = item_allowed(req->op), irequired = item_required(req->op);
+
+	for (uint32_t i = 0; i < d->nerrs; i++) {
+		const dec_err *e = &d->errs[i];
+		if (!(allowed & B(e->field)))
+			continue;
+		if (e->field == F_ITEMS && e->sub >= 0) {
+			/* an item key this op ignores, or a missing key it does
+			 * not require */
+			if (!(iallowed & B(e->sub)))
+				continue;
+			if (strstr(e->msg, " is required") && !(irequired & B(e->sub)))
+				continue;
+		}
+		set_err(err, "bad_request", "%s", e->msg);
+		return -1;
+	}
+	uint32_t missing = op_required[op] & ~d->seen;
+	for (int f = 0; f < F__COUNT; f++)
+		if (missing & B(f)) {
+			set_err(err, "bad_request", "%s is required", field_names[f]);
+			return -1;
+		}
+	if (req->op == OP_PURCHASE && d->txn.p == NULL) {
+		set_err(err, "bad_request", "txn is required");
+		return -1;
+	}
+
+	req->txn = d->txn;
+	req->customer = d->customer;
+	req->original_txn = d->original_txn;
+	req->referred_by = d->referred_by;
+	req->reason = d->reason;
+	req->has_ts = (d->seen & B(F_TS)) && (allowed & B(F_TS));
+	req->ts = req->has_ts ? d->ts : 0;
+	req->has_points = (d->seen & B(F_POINTS)) && (allowed & B(F_POINTS));
+	req->points = d->points;
+
+	if (req->op == OP_QUOTE || req->op == OP_PURCHASE) {
+		rl_item *items = arena_alloc(d->mem, (size_t)d->nitems * sizeof *items);
+		if (!items) {
+			d->nomem = true;
+			return -1;
+		}
+		int64_t sum = 0;
+		for (uint32_t i = 0; i < d->nitems; i++) {
+			items[i] = d->items[i].it;
+			int64_t line;
+			if (__builtin_mul_overflow(items[i].qty, items[i].price, &line) ||
+			    __builtin_add_overflow(sum, line, &sum)) {
+				set_err(err, "bad_request", "items: the subtotal overflows a 64-bit integer at items[%" PRIu32 "]", i);
+				return -1;
+			}
+		}
+		if (d->customer.p == NULL && (d->seen & B(F_REDEEM))) {
+			set_err(err, "bad_request", "redeem_points needs a customer");
+			return -1;
+		}
+		rl_basket *b = &req->basket;
+		b->items = items;
+		b->nitems = d->nitems;
+		b->coupons = d->coupons;
+		b->ncoupons = d->ncoupons;
+		b->channel = d->channel;
+		b->store = d->store;
+		b->ts = req->ts;
+		b->has_redeem = (d->seen & B(F_REDEEM)) != 0;
+		b->redeem_points = d->redeem;
+		b->attrs = d->attrs;
+		b->nattrs = d->nattrs;
+	} else if (req->op == OP_ENROLL) {
+		req->attrs = d->attrs;
+		req->nattrs = d->nattrs;
+	} else if (req->op == OP_REFUND && (d->seen & B(F_ITEMS))) {
+		req_refund_item *ri = arena_alloc(d->mem, (size_t)d->nitems * sizeof *ri);
+		if (!ri) {
+			d->nomem = true;
+			return -1;
+		}
+		for (uint32_t i = 0; i < d->nitems; i++) {
+			ri[i].sku = d->items[i].it.sku;
+			ri[i].qty = d->items[i].it.qty;
+		}
+		req->has_items = true;
+		req->refund_items = ri;
+		req->nrefund_items = d->nitems;
+	}
+
+	/* warnings: unknown keys, then known fields this op does not take,
+	 * then item keys it does not take */
+	uint32_t nw = 0;
+	req_warning *w = arena_alloc(d->mem, (size_t)(d->nwarns + F__COUNT + 1) * sizeof *w);
+	if (!w) {
+		d->nomem = true;
+		return -1;
+	}
+	for (uint32_t i = 0; i < d->nwarns; i++) {
+		if (d->warns[i].top == F_ITEMS && !(allowed & B(F_ITEMS)))
+			continue; /* reported as "items" below */
+		w[nw++].field = d->warns[i].path;
+	}
+	for (int f = 0; f < F__COUNT; f++)
+		if ((d->seen & B(f)) && !(allowed & B(f)))
+			w[nw++].field = field_names[f];
+	if ((allowed & B(F_ITEMS)) && iallowed != ITEM_ALL) {
+		for (uint32_t i = 0; i < d->nitems && nw < DECODE_MAX_LIST + F__COUNT; i++) {
+			uint32_t extra = d->items[i].seen & ~iallowed;
+			for (int k = 0; k < K__COUNT && extra; k++)
+				if (extra & B(k)) {
+					req_warning *nwv = w;
+					if (nw >= d->nwarns + F__COUNT + 1) {
+						nwv = arena_alloc(d->mem, (size_t)(nw * 2) * sizeof *w);
+						if (!nwv)
+							break;
+						memcpy(nwv, w, nw * sizeof *w);
+						w = nwv;
+					}
+					w[nw++].field = arena_printf(d->mem, "items[%" PRIu32 "].%s", i, item_key_names[k]);
+				}
+		}
+	}
+	req->warnings = w;
+	req->nwarnings = nw;
+	req->content_hash = content_hash(d, req);
+	return 0;
+}
+
+int decode_request(const char *line, size_t n, arena *mem, request *req, decode_error *err)
+{
+	memset(req, 0, sizeof *req);
+	req->mem = mem;
+	dstate d;
+	memset(&d, 0, sizeof d);
+	d.req = req;
+	d.mem = mem;
+	d.key = -1;
+	d.ikey = -1;
+	d.id_base = -1;
+
+	yajl_alloc_funcs af = { ya_malloc, ya_realloc, ya_free, mem };
+	yajl_handle h = yajl_alloc(&callbacks, &af, &d);
+	if (!h) {
+		set_err(err, "internal", "out of memory decoding the request");
+		return -1;
+	}
+	yajl_status st = yajl_parse(h, (const unsigned char *)line, n);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	if (st != yajl_status_ok) {
+		size_t at = yajl_get_bytes_consumed(h);
+		req->has_id = false; /* not an object: nothing to echo */
+		if (d.too_deep)
+			set_err(err, "bad_json", "JSON nested deeper than %d levels", DECODE_MAX_DEPTH);
+		else if (d.nomem)
+			set_err(err, "too_large", "the request needs more memory than allowed");
+		else if (d.depth == 0 && st == yajl_status_client_canceled)
+			set_err(err, "bad_json", "the request must be a JSON object");
+		else
+			set_err(err, "bad_json", "the line is not valid JSON (at byte %zu)", at);
+		return -1;
+	}
+	if (d.nomem) {
+		set_err(err, "too_large", "the request needs more memory than allowed");
+		return -1;
+	}
+	return finish(&d, req, err);
+}
