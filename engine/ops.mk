@@ -6,7 +6,8 @@ engine_libengine_a_SOURCES += engine/ops.h \
 	rules/refund.h rules/refund.c \
 	engine/op_common.h engine/op_common.c \
 	engine/op_enroll.c engine/op_customer.c engine/op_quote.c engine/op_purchase.c \
-	engine/op_refund.c engine/op_adjust.c engine/op_forget.c
+	engine/op_refund.c engine/op_adjust.c engine/op_forget.c \
+	engine/ctl_store.h engine/ctl_import.c engine/ctl_export.c
 
 # The store alone (no handlers, no event loop).
 check_PROGRAMS += tests/unit/test-store tests/unit/test-refund
