@@ -361,8 +361,12 @@ out:
 /* --db FILE / --db=FILE anywhere; the first other word after the command. */
 int ctl_store_args(int argc, char **argv, const char *cmd, const char **db, const char **file)
 {
-	*db = "loyalty.db";
+	*db = ctl_global.db ? ctl_global.db : "loyalty.db";
 	*file = NULL;
+	if (ctl_global.store) {
+		fprintf(stderr, "loyaltyctl %s: --store is not supported by this build; use --db FILE\n", cmd);
+		return -1;
+	}
 	bool seen_cmd = false;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
