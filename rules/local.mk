@@ -1,6 +1,16 @@
 # rules/local.mk — loading programs and evaluating them (pure, no I/O).
 noinst_LIBRARIES += rules/librules.a
 rules_librules_a_SOURCES = \
-	rules/model.h rules/program.h
+	rules/model.h rules/program.h rules/prog_impl.h rules/load_impl.h rules/eval_ctx.h \
+	rules/yaml_doc.c rules/yaml_doc.h \
+	rules/prog_errors.c rules/decimal.c rules/tz.c \
+	rules/env.c rules/load.c rules/load_yaml.c rules/load_check.c rules/no_lua.c \
+	rules/program.c rules/eval.c rules/discount.c
 rules_librules_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(LUA_CFLAGS) $(XXHASH_CFLAGS)
-RULES_LIBS = rules/librules.a $(YAML_LIBS) $(XXHASH_LIBS) $(LANG_LIBS)
+RULES_LIBS = rules/librules.a $(YAML_LIBS) $(XXHASH_LIBS) $(LANG_LIBS) -lpthread
+
+# The coffee-club workload through rules/ (bench/bench-rules.c's header).
+noinst_PROGRAMS += bench/bench-rules
+bench_bench_rules_SOURCES = bench/bench-rules.c
+bench_bench_rules_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+bench_bench_rules_LDADD = $(RULES_LIBS) $(YAJL_LIBS)

@@ -1,0 +1,208 @@
+/* rules/discount.c — the four discount kinds of rules.md ("Discounts",
+ * "Discount details"), computed in exact integers: percent (round half up
+ * from hundredths), amount (largest remainder, ties to the earlier line),
+ * free and buy/get (cheapest units by unit price, ties to the earlier line,
+ * price-0 units neither counted nor picked), then `max` shared over the
+ * rule's lines in proportion to their uncapped discounts.
+ *
+ * A rule's discount is computed aside and committed only when nothing
+ * failed, so a run-time error leaves the basket as it was. */
+#define _GNU_SOURCE 1 /* qsort_r */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/eval_ctx.h"
+
+static int64_t line_net(const rl_ctx *x, uint32_t i)
+{
+	return x->items[(size_t)i * IS_N + IS_NET].u.i;
+}
+
+/* qsort helpers see the context through these (evaluation is single-threaded
+ * per context, but keep them re-entrant: qsort_r with the array). */
+typedef struct ord_ctx {
+	const int64_t *key;   /* ascending */
+	bool desc;
+} ord_ctx;
+
+static int cmp_idx(const void *a, const void *b, void *ud)
+{
+	const ord_ctx *o = ud;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	int64_t ki = o->key[i], kj = o->key[j];
+	if (ki != kj)
+		return (ki < kj) ^ o->desc ? -1 : 1;
+	return i < j ? -1 : 1; /* ties to the earlier line */
+}
+
+static void sort_idx(uint32_t *idx, uint32_t n, const int64_t *key, bool desc)
+{
+	if (n < 16) { /* insertion sort: baskets are small */
+		ord_ctx o = { key, desc };
+		for (uint32_t a = 1; a < n; a++) {
+			uint32_t t = idx[a], b = a;
+			while (b > 0 && cmp_idx(&idx[b - 1], &t, &o) > 0) {
+				idx[b] = idx[b - 1];
+				b--;
+			}
+			idx[b] = t;
+		}
+		return;
+	}
+	ord_ctx o = { key, desc };
+	qsort_r(idx, n, sizeof *idx, cmp_idx, &o);
+}
+
+void rl_share(rl_ctx *x, int64_t a, const int64_t *w, uint32_t n, int64_t *out)
+{
+	__int128 t = 0;
+	for (uint32_t i = 0; i < n; i++)
+		t += w[i];
+	if (a <= 0 || t <= 0) {
+		for (uint32_t i = 0; i < n; i++)
+			out[i] = 0;
+		return;
+	}
+	/* remainders go in x->w when w is not x->w itself: callers pass x->d */
+	int64_t *rem = x->w == w ? NULL : x->w;
+	int64_t given = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		__int128 prod = (__int128)a * w[i];
+		out[i] = (int64_t)(prod / t);
+		if (rem)
+			rem[i] = (int64_t)(prod % t);
+		given += out[i];
+	}
+	int64_t left = a - given;
+	if (left <= 0)
+		return;
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (w[i] > 0)
+			x->idx[m++] = i;
+	sort_idx(x->idx, m, rem, true);
+	for (uint32_t k = 0; k < m && left > 0; k++, left--)
+		out[x->idx[k]]++;
+}
+
+/* The `k` cheapest eligible units (price > 0) free: each adds min(price,
+ * remaining line net), so a line gives min(units × price, net). */
+static void free_units(rl_ctx *x, int64_t k)
+{
+	const rl_basket *b = x->b;
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < b->nitems; i++) {
+		x->d[i] = 0;
+		if (x->elig[i] && b->items[i].price > 0)
+			x->idx[m++] = i;
+	}
+	for (uint32_t i = 0; i < b->nitems; i++)
+		x->w[i] = b->items[i].price;
+	sort_idx(x->idx, m, x->w, false);
+	for (uint32_t a = 0; a < m && k > 0; a++) {
+		uint32_t i = x->idx[a];
+		int64_t t = b->items[i].qty < k ? b->items[i].qty : k;
+		k -= t;
+		__int128 give = (__int128)t * b->items[i].price;
+		int64_t net = line_net(x, i);
+		x->d[i] = give < net ? (int64_t)give : net;
+	}
+}
+
+static int money_value(rl_ctx *x, const rl_code *c, const char *what, int64_t *out)
+{
+	expr_value v;
+	if (rl_code_eval(x, c, -1, expr_int(0), &v))
+		return -1;
+	if (v.t == EV_INT)
+		*out = v.u.i;
+	else if (v.t == EV_FLOAT && v.u.f > -9.2e18 && v.u.f < 9.2e18) {
+		int64_t i = (int64_t)v.u.f;
+		*out = (double)i > v.u.f ? i - 1 : i;
+	} else
+		return expr_frame_error(&x->f, "%s must be a number", what);
+	if (*out < 0)
+		*out = 0;
+	return 0;
+}
+
+int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
+{
+	const rl_discount *dk = &r->disc;
+	const rl_basket *b = x->b;
+	uint32_t n = b->nitems;
+	*given = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		bool e = true;
+		if (dk->items.kind && rl_code_bool(x, &dk->items, (int)i, true, &e))
+			return -1;
+		x->elig[i] = e;
+	}
+	int64_t maxv = -1;
+	if (dk->max.kind && money_value(x, &dk->max, "max", &maxv))
+		return -1;
+	switch (dk->kind) {
+	case DK_PERCENT:
+		for (uint32_t i = 0; i < n; i++) {
+			int64_t net = line_net(x, i);
+			x->d[i] = x->elig[i] ?
+				(int64_t)(((__int128)net * dk->percent_x100 + 5000) / 10000) : 0;
+			if (x->d[i] > net)
+				x->d[i] = net;
+		}
+		break;
+	case DK_AMOUNT: {
+		int64_t a, t = 0;
+		if (money_value(x, &dk->amount, "amount", &a))
+			return -1;
+		if (maxv >= 0 && a > maxv)
+			a = maxv;
+		for (uint32_t i = 0; i < n; i++) {
+			x->d[i] = x->elig[i] ? line_net(x, i) : 0; /* weights */
+			t += x->d[i];
+		}
+		if (a > t)
+			a = t;
+		/* rl_share reads weights and writes shares: give it a copy */
+		int64_t *wcopy = arena_alloc(x->mem, (n + 1) * sizeof *wcopy);
+		if (!wcopy)
+			return expr_frame_error(&x->f, "out of memory");
+		memcpy(wcopy, x->d, n * sizeof *wcopy);
+		rl_share(x, a, wcopy, n, x->d);
+		maxv = -1; /* already capped */
+		break;
+	}
+	case DK_FREE:
+		free_units(x, dk->free_n);
+		break;
+	case DK_BUYGET: {
+		int64_t u = 0;
+		for (uint32_t i = 0; i < n; i++)
+			if (x->elig[i] && b->items[i].price > 0)
+				u += b->items[i].qty;
+		free_units(x, u / (dk->buy + dk->get) * dk->get);
+		break;
+	}
+	}
+	int64_t total = 0;
+	for (uint32_t i = 0; i < n; i++)
+		total += x->d[i];
+	if (maxv >= 0 && total > maxv) {
+		int64_t *wcopy = arena_alloc(x->mem, (n + 1) * sizeof *wcopy);
+		if (!wcopy)
+			return expr_frame_error(&x->f, "out of memory");
+		memcpy(wcopy, x->d, n * sizeof *wcopy);
+		rl_share(x, maxv, wcopy, n, x->d);
+		total = maxv;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (!x->d[i])
+			continue;
+		x->disc[i] += x->d[i];
+		x->items[(size_t)i * IS_N + IS_NET].u.i -= x->d[i];
+	}
+	x->net -= total;
+	x->vars[VS_NET] = expr_int(x->net);
+	*given = total;
+	return 0;
+}

@@ -1,0 +1,667 @@
+/* rules/eval.c — rl_evaluate(): one quote or purchase through the
+ * program (rules.md, "Two phases" and "Edge cases, decided"):
+ *   segments once, on the basket as sent;
+ *   phase 1: rules in order, conditions checked segment, experiment/variant,
+ *            limit, when; a discount applies at once; `stop` ends the run;
+ *   redemption on the remaining net;
+ *   phase 2: points, bonus and multipliers of the rules that fired, exact
+ *            integers with 128-bit intermediates;
+ *   coupons, tier after, experiments.
+ * Pure: reads its inputs, writes the outcome into the caller's arena. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rules/eval_ctx.h"
+
+static const char *const weekday_names[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+
+void rl_ctx_warn(rl_ctx *x, int rule, const char *fmt, ...)
+{
+	rl_outcome *o = x->out;
+	if (!o || o->nwarnings >= 64) /* bounded: one per rule at most matters */
+		return;
+	char buf[320];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (!o->warnings) {
+		o->warnings = arena_alloc(x->mem, 64 * sizeof *o->warnings);
+		if (!o->warnings)
+			return;
+	}
+	char *m = arena_strndup(x->mem, buf, strlen(buf));
+	if (!m)
+		return;
+	o->warnings[o->nwarnings].rule = rule;
+	o->warnings[o->nwarnings].message = m;
+	o->nwarnings++;
+}
+
+/* ---- values --------------------------------------------------------------- */
+
+int rl_code_eval(rl_ctx *x, const rl_code *c, int item, expr_value dflt, expr_value *out)
+{
+	switch (c->kind) {
+	case RC_NONE:
+		*out = dflt;
+		return 0;
+	case RC_CONST:
+		*out = c->k;
+		return 0;
+	case RC_EXPR: {
+		const expr_value *saved = x->f.item;
+		if (item >= 0)
+			x->f.item = &x->items[(size_t)item * IS_N];
+		int rc = expr_eval(c->e, &x->f, out);
+		x->f.item = saved;
+		return rc;
+	}
+	case RC_LUA:
+		if (!x->p->lua_call)
+			return expr_frame_error(&x->f, "Lua is not available");
+		return x->p->lua_call(x->p->lua, c, x, item, out, x->f.err, sizeof x->f.err);
+	}
+	return expr_frame_error(&x->f, "internal: bad code");
+}
+
+int rl_code_bool(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out)
+{
+	expr_value v;
+	if (rl_code_eval(x, c, item, expr_bool(dflt), &v))
+		return -1;
+	if (v.t == EV_NULL)
+		*out = false;
+	else if (v.t == EV_BOOL)
+		*out = v.u.b;
+	else
+		return expr_frame_error(&x->f, "condition is not true or false");
+	return 0;
+}
+
+bool rl_segment_value(rl_ctx *x, uint32_t s)
+{
+	int8_t st = x->seg[s];
+	if (st == 0 || st == 1)
+		return st == 1;
+	if (st == 2) /* a cycle is refused at load; never here */
+		return false;
+	x->seg[s] = 2;
+	bool v = false;
+	const rl_segment *seg = &x->p->segments[s];
+	if (rl_code_bool(x, &seg->cond, -1, false, &v)) {
+		rl_ctx_warn(x, -1, "segment '%s': %s", seg->name, x->f.err);
+		v = false;
+	}
+	x->seg[s] = v ? 1 : 0;
+	return v;
+}
+
+/* ---- host functions ------------------------------------------------------- */
+
+static int item_loop(rl_ctx *x, expr_frame *f, int fn_id, const expr *pred, expr_value *out)
+{
+	const expr_value *saved = f->item;
+	int64_t acc = 0;
+	bool any = false;
+	const rl_basket *b = x->b;
+	uint32_t n = b ? b->nitems : 0;
+	for (uint32_t i = 0; i < n; i++) {
+		bool hit;
+		f->item = &x->items[(size_t)i * IS_N];
+		int rc = expr_eval_bool(pred, f, &hit);
+		if (rc) {
+			f->item = saved;
+			return -1;
+		}
+		if (!hit)
+			continue;
+		if (fn_id == HF_ANY_ITEM) {
+			any = true;
+			break;
+		}
+		int64_t v = fn_id == HF_COUNT_QTY ? b->items[i].qty : x->items[(size_t)i * IS_N + IS_NET].u.i;
+		if (__builtin_add_overflow(acc, v, &acc)) {
+			f->item = saved;
+			return expr_frame_error(f, "integer overflow in %s", fn_id == HF_SUM_NET ? "sum_net" : "count_qty");
+		}
+	}
+	f->item = saved;
+	*out = fn_id == HF_ANY_ITEM ? expr_bool(any) : expr_int(acc);
+	return 0;
+}
+
+int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args,
+	int nargs, const expr *const *preds, expr_value *out);
+int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args,
+	int nargs, const expr *const *preds, expr_value *out)
+{
+	(void)args;
+	(void)nargs;
+	rl_ctx *x = f->host;
+	switch (fn_id) {
+	case HF_COUPON:
+		*out = expr_bool(x->coupon && x->coupon[bound]);
+		return 0;
+	case HF_SEGMENT:
+		*out = expr_bool(rl_segment_value(x, (uint32_t)bound));
+		return 0;
+	case HF_VARIANT: {
+		int v = x->variant ? x->variant[bound] : -1;
+		if (v < 0) {
+			*out = expr_null();
+		} else {
+			const char *s = x->p->experiments[bound].variants[v];
+			*out = expr_str(s, strlen(s));
+		}
+		return 0;
+	}
+	case HF_ANY_ITEM:
+	case HF_COUNT_QTY:
+	case HF_SUM_NET:
+		return item_loop(x, f, fn_id, preds[0], out);
+	}
+	return expr_frame_error(f, "internal: unknown function %d", fn_id);
+}
+
+/* ---- request set-up ------------------------------------------------------- */
+
+static expr_value str_or_null(rl_str s)
+{
+	return s.p ? expr_str(s.p, s.n) : expr_null();
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static bool attr_find(const rl_attr *v, uint32_t n, const char *k, uint32_t kn, expr_value *out)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i].key.n == kn && memcmp(v[i].key.p, k, kn) == 0) {
+			*out = v[i].val;
+			return true;
+		}
+	return false;
+}
+
+void rl_ctx_customer_vars(rl_ctx *x, int64_t ts, int tier)
+{
+	const program *p = x->p;
+	const rl_customer *c = x->c;
+	expr_value *v = x->vars;
+	if (!c) {
+		for (int i = VS_CUSTOMER; i <= VS_REFERRALS; i++)
+			v[i] = expr_null();
+	} else {
+		v[VS_CUSTOMER] = str_or_null(c->id);
+		v[VS_TIER] = tier >= 0 && (uint32_t)tier < p->ntiers ?
+			expr_str(p->tiers[tier].name, strlen(p->tiers[tier].name)) : expr_null();
+		v[VS_POINTS] = expr_int(c->points);
+		v[VS_LIFETIME] = expr_int(c->lifetime_spend);
+		v[VS_SPEND12] = expr_int(c->spend_12m);
+		v[VS_PCOUNT] = expr_int(c->purchase_count);
+		v[VS_DSLP] = c->has_last_purchase ? expr_int(floor_div(ts - c->last_purchase_at, 86400)) : expr_null();
+		v[VS_DSE] = expr_int(floor_div(ts - c->enrolled_at, 86400));
+		v[VS_REFBY] = str_or_null(c->referred_by);
+		v[VS_REFERRALS] = expr_int(c->referrals);
+	}
+	const rl_basket *b = x->b;
+	for (uint32_t i = 0; i < p->nattrs; i++) {
+		expr_value *a = &v[VS_NFIXED + i];
+		if (b && attr_find(b->attrs, b->nattrs, p->attrs[i], p->attr_len[i], a))
+			continue;
+		if (c && attr_find(c->attrs, c->nattrs, p->attrs[i], p->attr_len[i], a))
+			continue;
+		*a = expr_null();
+	}
+}
+
+static bool ascii_ieq(const char *a, const char *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'a' && x <= 'z')
+			x -= 32;
+		if (y >= 'a' && y <= 'z')
+			y -= 32;
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+static int coupon_code_index(const program *p, rl_str s)
+{
+	for (uint32_t k = 0; k < p->ncoupons; k++)
+		if (p->coupon_len[k] == s.n && ascii_ieq(p->coupons[k], s.p, s.n))
+			return (int)k;
+	return -1;
+}
+
+/* 0 ok, -1 no memory */
+static int ctx_init(rl_ctx *x, const program *p, const rl_customer *c, const rl_basket *b,
+	arena *mem, rl_outcome *out)
+{
+	memset(x, 0, sizeof *x);
+	x->p = p;
+	x->c = c;
+	x->b = b;
+	x->mem = mem;
+	x->out = out;
+	x->vars = arena_alloc(mem, (VS_NFIXED + p->nattrs) * sizeof *x->vars);
+	x->seg = arena_alloc(mem, p->nsegments + 1);
+	x->variant = arena_alloc(mem, (p->nexperiments + 1) * sizeof *x->variant);
+	x->coupon = arena_calloc(mem, p->ncoupons + 1, sizeof *x->coupon);
+	x->f.scratch = arena_alloc(mem, 4096);
+	x->f.scratch_cap = 4096;
+	x->f.host = x;
+	if (!x->vars || !x->seg || !x->variant || !x->coupon || !x->f.scratch)
+		return -1;
+	x->f.vars = x->vars;
+	memset(x->seg, -1, p->nsegments + 1);
+	return 0;
+}
+
+static void ctx_variants(rl_ctx *x, int64_t ts)
+{
+	const program *p = x->p;
+	for (uint32_t e = 0; e < p->nexperiments; e++) {
+		x->variant[e] = -1;
+		if (x->c && x->c->id.p && program_experiment_running(p, e, ts))
+			x->variant[e] = rl_assign_variant(p, e, x->c->id.p, x->c->id.n);
+	}
+}
+
+/* ---- limits --------------------------------------------------------------- */
+
+static bool limit_allows(const rl_rule *r, const rl_customer *c, int64_t ts)
+{
+	int64_t n = 0;
+	size_t len = strlen(r->name);
+	int64_t from = r->limit_days ? ts - r->limit_days * 86400 : INT64_MIN;
+	for (uint32_t i = 0; i < c->nfires; i++) {
+		const rl_fire *f = &c->fires[i];
+		if (f->rule.n != len || memcmp(f->rule.p, r->name, len) != 0)
+			continue;
+		if (f->ts > from && f->ts <= ts)
+			n++;
+	}
+	return n < r->limit_n;
+}
+
+/* ---- phase 2 -------------------------------------------------------------- */
+
+/* floor or refuse: points and bonus may come out as floats (floored) */
+static int to_points(rl_ctx *x, const expr_value *v, int64_t *out)
+{
+	if (v->t == EV_INT) {
+		*out = v->u.i;
+		return 0;
+	}
+	if (v->t == EV_FLOAT) {
+		double d = v->u.f;
+		if (!(d >= -9.2e18 && d <= 9.2e18))
+			return expr_frame_error(&x->f, "points out of range");
+		int64_t i = (int64_t)d;
+		if ((double)i > d)
+			i--;
+		*out = i;
+		return 0;
+	}
+	return expr_frame_error(&x->f, "points must be a number, not %s",
+		v->t == EV_NULL ? "null" : v->t == EV_BOOL ? "a boolean" : v->t == EV_STR ? "a string" : "a list");
+}
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+	while (b) {
+		int64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static __int128 gcd128(__int128 a, __int128 b)
+{
+	while (b) {
+		__int128 t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+#define I128_LIMIT (((__int128)1) << 125)
+
+/* ---- the evaluation ------------------------------------------------------- */
+
+void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
+	arena *mem, rl_outcome *out)
+{
+	rl_ctx X, *x = &X;
+	memset(out, 0, sizeof *out);
+	out->tier_before = out->tier_after = -1;
+	if (ctx_init(x, p, cust, b, mem, out)) {
+		out->status = RL_NOMEM;
+		return;
+	}
+	uint32_t n = b->nitems;
+	x->items = arena_alloc(mem, ((size_t)n * IS_N + 1) * sizeof *x->items);
+	x->disc = arena_calloc(mem, n + 1, sizeof *x->disc);
+	x->elig = arena_alloc(mem, n + 1);
+	x->d = arena_alloc(mem, (n + 1) * sizeof *x->d);
+	x->w = arena_alloc(mem, (n + 1) * sizeof *x->w);
+	x->idx = arena_alloc(mem, (n + 1) * sizeof *x->idx);
+	out->lines = arena_alloc(mem, (n + 1) * sizeof *out->lines);
+	out->applied = arena_alloc(mem, (p->nrules + 1) * sizeof *out->applied);
+	int *fired = arena_alloc(mem, (p->nrules + 1) * sizeof *fired);
+	if (!x->items || !x->disc || !x->elig || !x->d || !x->w || !x->idx || !out->lines ||
+	    !out->applied || !fired) {
+		out->status = RL_NOMEM;
+		return;
+	}
+
+	/* lines and request names */
+	int64_t subtotal = 0, units = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const rl_item *it = &b->items[i];
+		int64_t line;
+		if (__builtin_mul_overflow(it->qty, it->price, &line) ||
+		    __builtin_add_overflow(subtotal, line, &subtotal) ||
+		    __builtin_add_overflow(units, it->qty, &units)) {
+			out->status = RL_OVERFLOW;
+			return;
+		}
+		expr_value *iv = &x->items[(size_t)i * IS_N];
+		iv[IS_SKU] = expr_str(it->sku.p ? it->sku.p : "", it->sku.n);
+		iv[IS_CATEGORY] = str_or_null(it->category);
+		iv[IS_QTY] = expr_int(it->qty);
+		iv[IS_PRICE] = expr_int(it->price);
+		iv[IS_NET] = expr_int(line);
+		expr_value *tags = NULL;
+		if (it->ntags) {
+			tags = arena_alloc(mem, it->ntags * sizeof *tags);
+			if (!tags) {
+				out->status = RL_NOMEM;
+				return;
+			}
+			for (uint32_t t = 0; t < it->ntags; t++)
+				tags[t] = expr_str(it->tags[t].p, it->tags[t].n);
+		}
+		iv[IS_TAGS].t = EV_LIST;
+		iv[IS_TAGS].u.l.v = tags;
+		iv[IS_TAGS].u.l.n = it->ntags;
+	}
+	out->subtotal = subtotal;
+	x->net = subtotal;
+	int64_t ts = b->ts;
+	rl_civil cv;
+	rl_civil_time(p, ts, &cv);
+	char *date = arena_alloc(mem, 16);
+	if (!date) {
+		out->status = RL_NOMEM;
+		return;
+	}
+	snprintf(date, 16, "%04d-%02d-%02d", cv.year % 10000, cv.month, cv.day);
+	expr_value *v = x->vars;
+	v[VS_SUBTOTAL] = expr_int(subtotal);
+	v[VS_NET] = expr_int(subtotal);
+	v[VS_QTY] = expr_int(units);
+	v[VS_CHANNEL] = str_or_null(b->channel);
+	v[VS_STORE] = str_or_null(b->store);
+	v[VS_WEEKDAY] = expr_str(weekday_names[cv.weekday], 3);
+	v[VS_HOUR] = expr_int(cv.hour);
+	v[VS_MONTH] = expr_int(cv.month);
+	v[VS_DAY] = expr_int(cv.day);
+	v[VS_DATE] = expr_str(date, 10);
+
+	bool anon = cust == NULL;
+	int tier = anon ? -1 : rl_tier_at(p, cust, ts, false, NULL);
+	out->tier_before = tier;
+	rl_ctx_customer_vars(x, ts, tier);
+	ctx_variants(x, ts);
+	for (uint32_t i = 0; i < b->ncoupons; i++) {
+		int k = coupon_code_index(p, b->coupons[i]);
+		if (k >= 0)
+			x->coupon[k] = true;
+	}
+
+	/* segments: once, on the basket as sent, in definition order */
+	if (p->nsegments) {
+		out->segments = arena_alloc(mem, p->nsegments * sizeof *out->segments);
+		if (!out->segments) {
+			out->status = RL_NOMEM;
+			return;
+		}
+		for (uint32_t s = 0; s < p->nsegments; s++)
+			if (rl_segment_value(x, s))
+				out->segments[out->nsegments++] = (int)s;
+	}
+
+	/* phase 1 */
+	uint32_t nfired = 0;
+	bool *coupon_fired = arena_calloc(mem, p->ncoupons + 1, sizeof *coupon_fired);
+	if (!coupon_fired) {
+		out->status = RL_NOMEM;
+		return;
+	}
+	for (uint32_t ri = 0; ri < p->nrules; ri++) {
+		const rl_rule *r = &p->rules[ri];
+		if (anon && (r->points_only || r->has_limit))
+			continue;
+		bool hold = true;
+		for (uint32_t s = 0; s < r->nsegs && hold; s++)
+			hold = x->seg[r->segs[s]] == 1;
+		if (!hold)
+			continue;
+		if (r->experiment != -1) {
+			int var = r->experiment >= 0 ? x->variant[r->experiment] : -1;
+			if (var < 0 || (r->variant >= 0 && var != r->variant))
+				continue;
+		}
+		if (r->has_limit && !limit_allows(r, cust, ts))
+			continue;
+		bool w;
+		if (rl_code_bool(x, &r->when, -1, true, &w)) {
+			rl_ctx_warn(x, (int)ri, "%s", x->f.err);
+			continue;
+		}
+		if (!w)
+			continue;
+		int64_t given = 0;
+		if (r->has_discount && rl_discount_apply(x, r, &given)) {
+			rl_ctx_warn(x, (int)ri, "%s", x->f.err);
+			continue;
+		}
+		/* fired */
+		rl_applied *a = &out->applied[nfired];
+		memset(a, 0, sizeof *a);
+		a->rule = (int)ri;
+		a->discount = given;
+		if (r->message) {
+			a->message.p = r->message;
+			a->message.n = r->message_n;
+		}
+		fired[nfired++] = (int)ri;
+		for (uint32_t k = 0; k < r->ncoupons; k++)
+			coupon_fired[r->coupons[k]] = true;
+		if (r->stop)
+			break;
+	}
+
+	/* redemption, on what phase 1 left */
+	int64_t disc_total = subtotal - x->net;
+	out->discount_total = disc_total;
+	if (b->has_redeem && cust && b->redeem_points > 0) {
+		if (b->redeem_points > cust->points) {
+			out->status = RL_INSUFFICIENT_POINTS;
+			return;
+		}
+		int64_t value;
+		if (__builtin_mul_overflow(b->redeem_points, p->point_value, &value))
+			value = INT64_MAX;
+		if (value > x->net)
+			value = x->net;
+		out->redeemed_value = value;
+		out->redeemed_points = value / p->point_value + (value % p->point_value != 0);
+	}
+	out->total = x->net - out->redeemed_value;
+	for (uint32_t i = 0; i < n; i++) {
+		out->lines[i].discount = x->disc[i];
+		out->lines[i].net = x->items[(size_t)i * IS_N + IS_NET].u.i;
+	}
+
+	/* phase 2: the final net, after redemption */
+	v[VS_NET] = expr_int(out->total);
+	int64_t psum = 0, bonus = 0;
+	__int128 num = 1, den = 1;
+	for (uint32_t k = 0; k < nfired && !anon; k++) {
+		rl_applied *a = &out->applied[k];
+		const rl_rule *r = &p->rules[a->rule];
+		if (!r->has_phase2)
+			continue;
+		expr_value pv, bv, rv;
+		int64_t pts = 0, bon = 0, ref = 0;
+		if (rl_code_eval(x, &r->points, -1, expr_int(0), &pv) || to_points(x, &pv, &pts) ||
+		    rl_code_eval(x, &r->bonus, -1, expr_int(0), &bv) || to_points(x, &bv, &bon) ||
+		    rl_code_eval(x, &r->referrer_bonus, -1, expr_int(0), &rv) || to_points(x, &rv, &ref)) {
+			rl_ctx_warn(x, a->rule, "%s", x->f.err);
+			continue;
+		}
+		if (pts < 0)
+			pts = 0;
+		if (bon < 0)
+			bon = 0;
+		if (ref < 0)
+			ref = 0;
+		int64_t np, nb;
+		__int128 nn = num, nd = den;
+		if (r->has_mult) {
+			int64_t g = gcd64(r->mult_x100, 100);
+			if (g == 0) { /* multiplier 0 */
+				nn = 0;
+				nd = 1;
+			} else {
+				nn *= r->mult_x100 / g;
+				nd *= 100 / g;
+				__int128 g2 = gcd128(nn, nd);
+				if (g2 > 1) {
+					nn /= g2;
+					nd /= g2;
+				}
+			}
+		}
+		if (__builtin_add_overflow(psum, pts, &np) || __builtin_add_overflow(bonus, bon, &nb) ||
+		    nn > I128_LIMIT || nd > I128_LIMIT ||
+		    (np && nn > I128_LIMIT / np)) {
+			rl_ctx_warn(x, a->rule, "points overflow");
+			continue;
+		}
+		psum = np;
+		bonus = nb;
+		num = nn;
+		den = nd;
+		a->points = pts;
+		a->bonus_points = bon;
+		a->has_multiplier = r->has_mult;
+		a->multiplier_x100 = r->mult_x100;
+		if (ref > 0 && cust && cust->referred_by.p) {
+			a->referrer_bonus_points = ref;
+			out->referrer_bonus_total += ref;
+		}
+	}
+	if (!anon) {
+		__int128 e = (__int128)psum * num / den + bonus;
+		if (e > INT64_MAX) {
+			out->status = RL_OVERFLOW;
+			return;
+		}
+		out->earned = (int64_t)e;
+	}
+
+	/* applied: the rules that fired and gave something; messages; limits */
+	out->messages = arena_alloc(mem, (nfired + 1) * sizeof *out->messages);
+	out->fired_limited = arena_alloc(mem, (nfired + 1) * sizeof *out->fired_limited);
+	if (!out->messages || !out->fired_limited) {
+		out->status = RL_NOMEM;
+		return;
+	}
+	uint32_t na = 0;
+	for (uint32_t k = 0; k < nfired; k++) {
+		rl_applied *a = &out->applied[k];
+		const rl_rule *r = &p->rules[a->rule];
+		if (r->has_limit)
+			out->fired_limited[out->nfired_limited++] = a->rule;
+		if (a->message.p)
+			out->messages[out->nmessages++] = a->message;
+		if (a->discount > 0 || a->points > 0 || a->bonus_points > 0 || a->has_multiplier ||
+		    a->referrer_bonus_points > 0 || a->message.p)
+			out->applied[na++] = *a;
+	}
+	out->napplied = na;
+
+	/* coupons */
+	if (b->ncoupons) {
+		out->coupons = arena_alloc(mem, b->ncoupons * sizeof *out->coupons);
+		if (!out->coupons) {
+			out->status = RL_NOMEM;
+			return;
+		}
+		for (uint32_t i = 0; i < b->ncoupons; i++) {
+			rl_coupon_out *co = &out->coupons[i];
+			co->code = b->coupons[i];
+			co->accepted = false;
+			co->reason = NULL;
+			bool dup = false;
+			for (uint32_t j = 0; j < i && !dup; j++)
+				dup = b->coupons[j].n == b->coupons[i].n &&
+					ascii_ieq(b->coupons[j].p, b->coupons[i].p, b->coupons[i].n);
+			int k = dup ? -1 : coupon_code_index(p, b->coupons[i]);
+			if (dup)
+				co->reason = "duplicate";
+			else if (k >= 0 && coupon_fired[k])
+				co->accepted = true;
+			else
+				co->reason = k >= 0 ? "not_applicable" : "unknown";
+		}
+		out->ncoupons = b->ncoupons;
+	}
+
+	/* experiments the customer is in */
+	if (!anon && p->nexperiments) {
+		out->experiments = arena_alloc(mem, p->nexperiments * sizeof *out->experiments);
+		if (!out->experiments) {
+			out->status = RL_NOMEM;
+			return;
+		}
+		for (uint32_t e = 0; e < p->nexperiments; e++)
+			if (x->variant[e] >= 0) {
+				out->experiments[out->nexperiments].experiment = (int)e;
+				out->experiments[out->nexperiments].variant = x->variant[e];
+				out->nexperiments++;
+			}
+	}
+
+	/* tier after: qualify on the customer as the commit leaves it */
+	if (!anon) {
+		rl_customer after = *cust;
+		after.spend_12m += out->total;
+		after.lifetime_spend += out->total;
+		after.points = cust->points - out->redeemed_points + out->earned;
+		after.purchase_count += 1;
+		after.has_last_purchase = true;
+		after.last_purchase_at = ts;
+		out->tier_qualified_at_after = arena_alloc(mem, (p->ntiers + 1) * sizeof(int64_t));
+		if (!out->tier_qualified_at_after) {
+			out->status = RL_NOMEM;
+			return;
+		}
+		out->tier_after = rl_tier_at(p, &after, ts, true, out->tier_qualified_at_after);
+	}
+	out->status = RL_OK;
+}

@@ -1,0 +1,48 @@
+/* rules/eval_ctx.h — the state of one evaluation (one quote or purchase),
+ * shared by the evaluator's files and the Lua bridge. Lives in the
+ * request's arena; nothing in it outlives rl_evaluate(). */
+#ifndef RULES_EVAL_CTX_H
+#define RULES_EVAL_CTX_H
+
+#include "rules/prog_impl.h"
+
+typedef struct rl_ctx {
+	const program *p;
+	const rl_customer *c;     /* NULL: anonymous */
+	const rl_basket *b;       /* NULL: customer alone (customer op, tiers) */
+	arena *mem;
+	rl_outcome *out;          /* NULL outside rl_evaluate */
+	expr_frame f;
+	expr_value *vars;         /* VS_NFIXED + nattrs */
+	expr_value *items;        /* nitems * IS_N */
+	int64_t *disc;            /* per line, so far */
+	int64_t net;              /* running net */
+	int8_t *seg;              /* per segment: -1 unknown, 0, 1, 2 = being evaluated */
+	bool *coupon;             /* per program coupon code: presented */
+	int *variant;             /* per experiment: assigned and running, or -1 */
+	/* scratch for discounts, nitems each */
+	uint8_t *elig;
+	int64_t *d;
+	int64_t *w;
+	uint32_t *idx;
+	const char *err_segment;  /* for warnings of segment evaluation */
+} rl_ctx;
+
+/* Fill the customer part of vars (tier given) and attrs. */
+void rl_ctx_customer_vars(rl_ctx *x, int64_t ts, int tier);
+/* Evaluate a code; RC_NONE gives `dflt`. 0 or -1 (message in x->f.err). */
+int rl_code_eval(rl_ctx *x, const rl_code *c, int item, expr_value dflt, expr_value *out);
+/* Truthiness: null/false false; other non-bool types are a run-time error. */
+int rl_code_bool(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out);
+/* Segment value, evaluated on first use (memo). Warnings go to x->out. */
+bool rl_segment_value(rl_ctx *x, uint32_t s);
+void rl_ctx_warn(rl_ctx *x, int rule, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* rules/discount.c: apply rule r's discount at once; 0 and *given, or -1 on a
+ * run-time error (nothing changed, message in x->f.err). */
+int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given);
+/* Largest remainder: share `a` over w[0..n) in proportion (ties to the
+ * earlier index); out[i] <= w[i] when a <= Σw. */
+void rl_share(rl_ctx *x, int64_t a, const int64_t *w, uint32_t n, int64_t *out);
+
+#endif

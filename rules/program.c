@@ -1,0 +1,184 @@
+/* rules/program.c — what a loaded program declares (names, tiers,
+ * experiments), freeing it, and the pure per-customer functions the engine
+ * calls outside rl_evaluate: tier at a time, customer-only segments and
+ * experiment assignment (doc/experiments.md fixes the hash exactly). */
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "rules/eval_ctx.h"
+
+void program_free(program *p)
+{
+	if (!p)
+		return;
+	for (uint32_t i = 0; i < p->nexprs; i++)
+		expr_free(p->exprs[i]);
+	free(p->exprs);
+	if (p->lua_free && p->lua)
+		p->lua_free(p->lua);
+	expr_env_free(p->env);
+	expr_env_free(p->cust_env);
+	free(p->rules);
+	free(p->segments);
+	free(p->experiments);
+	free(p->attrs);
+	free(p->attr_len);
+	free(p->coupons);
+	free(p->coupon_len);
+	arena_free(&p->mem);
+	free(p);
+}
+
+const char *program_name(const program *p) { return p->name ? p->name : ""; }
+const char *program_version(const program *p) { return p->version; }
+const char *program_timezone(const program *p) { return p->timezone; }
+int64_t program_point_value(const program *p) { return p->point_value; }
+uint32_t program_ntiers(const program *p) { return p->ntiers; }
+uint32_t program_nrules(const program *p) { return p->nrules; }
+uint32_t program_nsegments(const program *p) { return p->nsegments; }
+uint32_t program_nexperiments(const program *p) { return p->nexperiments; }
+
+const char *program_tier_name(const program *p, uint32_t i)
+{
+	return i < p->ntiers ? p->tiers[i].name : NULL;
+}
+
+const char *program_rule_name(const program *p, uint32_t i)
+{
+	return i < p->nrules ? p->rules[i].name : NULL;
+}
+
+const char *program_segment_name(const program *p, uint32_t i)
+{
+	return i < p->nsegments ? p->segments[i].name : NULL;
+}
+
+const char *program_experiment_name(const program *p, uint32_t i)
+{
+	return i < p->nexperiments ? p->experiments[i].name : NULL;
+}
+
+const char *program_variant_name(const program *p, uint32_t exp, uint32_t variant)
+{
+	if (exp >= p->nexperiments || variant >= p->experiments[exp].nvariants)
+		return NULL;
+	return p->experiments[exp].variants[variant];
+}
+
+bool program_experiment_running(const program *p, uint32_t exp, int64_t ts)
+{
+	if (exp >= p->nexperiments)
+		return false;
+	const rl_experiment *e = &p->experiments[exp];
+	return (!e->has_start || ts >= e->start_ts) && (!e->has_end || ts <= e->end_ts);
+}
+
+/* bucket = XXH64("salt:id", seed 0) % 10000: in traffic iff bucket <
+ * traffic × 100; variant: XXH64("salt:id:variant", 0) % 10000 against the
+ * cumulative weights scaled to 10000 (doc/experiments.md). The literal
+ * word "variant" keeps the second draw independent of the first. */
+int rl_assign_variant(const program *p, uint32_t exp, const char *id, size_t n)
+{
+	if (exp >= p->nexperiments || !id)
+		return -1;
+	const rl_experiment *e = &p->experiments[exp];
+	size_t sl = strlen(e->salt);
+	char stackbuf[512];
+	size_t need = sl + 1 + n + sizeof ":variant";
+	char *buf = need <= sizeof stackbuf ? stackbuf : malloc(need);
+	if (!buf)
+		return -1;
+	memcpy(buf, e->salt, sl);
+	buf[sl] = ':';
+	memcpy(buf + sl + 1, id, n);
+	size_t len = sl + 1 + n;
+	uint64_t bucket = XXH64(buf, len, 0) % 10000;
+	int v = -1;
+	if ((int64_t)bucket < e->traffic_x100) {
+		memcpy(buf + len, ":variant", 8);
+		uint64_t h = XXH64(buf, len + 8, 0) % 10000;
+		for (uint32_t i = 0; i < e->nvariants; i++)
+			if (h < e->cum[i]) {
+				v = (int)i;
+				break;
+			}
+	}
+	if (buf != stackbuf)
+		free(buf);
+	return v;
+}
+
+/* A context with the customer alone: request names are null. */
+static int cust_ctx(rl_ctx *x, const program *p, const rl_customer *c, expr_value *vars,
+	int8_t *seg, int *variant, char *scratch, size_t scratch_cap)
+{
+	memset(x, 0, sizeof *x);
+	x->p = p;
+	x->c = c;
+	x->vars = vars;
+	x->seg = seg;
+	x->variant = variant;
+	x->f.vars = vars;
+	x->f.host = x;
+	x->f.scratch = scratch;
+	x->f.scratch_cap = scratch_cap;
+	for (int i = VS_SUBTOTAL; i < VS_NFIXED; i++)
+		vars[i] = expr_null();
+	return 0;
+}
+
+int rl_tier_at(const program *p, const rl_customer *cust, int64_t ts, bool commit,
+	int64_t *qualified_at_out)
+{
+	if (!cust)
+		return -1;
+	rl_ctx X;
+	expr_value vars[VS_NFIXED + RL_MAX_ATTRS];
+	char scratch[1024];
+	cust_ctx(&X, p, cust, vars, NULL, NULL, scratch, sizeof scratch);
+	/* `tier` inside qualify would be circular: it is null there */
+	rl_ctx_customer_vars(&X, ts, -1);
+	int best = 0;
+	for (uint32_t i = 0; i < p->ntiers; i++) {
+		int64_t qa = cust->tier_qualified_at && i < cust->ntiers ? cust->tier_qualified_at[i] : 0;
+		bool q = i == 0;
+		if (i > 0 && p->tiers[i].qualify.kind) {
+			X.f.scratch_used = 0;
+			if (rl_code_bool(&X, &p->tiers[i].qualify, -1, false, &q))
+				q = false;
+		}
+		bool grace = qa != 0 && ts - qa < p->tiers[i].keep_days * 86400;
+		if (q || grace)
+			best = (int)i;
+		if (commit && qualified_at_out)
+			qualified_at_out[i] = q ? ts : qa;
+	}
+	return best;
+}
+
+uint32_t rl_customer_segments(const program *p, const rl_customer *cust, int64_t ts,
+	arena *mem, int *out)
+{
+	if (!cust || p->nsegments == 0)
+		return 0;
+	rl_ctx X;
+	expr_value *vars = arena_alloc(mem, (VS_NFIXED + p->nattrs) * sizeof *vars);
+	int8_t *seg = arena_alloc(mem, p->nsegments);
+	int *variant = arena_alloc(mem, (p->nexperiments + 1) * sizeof *variant);
+	char *scratch = arena_alloc(mem, 4096);
+	if (!vars || !seg || !variant || !scratch)
+		return 0;
+	cust_ctx(&X, p, cust, vars, seg, variant, scratch, 4096);
+	X.mem = mem;
+	memset(seg, -1, p->nsegments);
+	rl_ctx_customer_vars(&X, ts, rl_tier_at(p, cust, ts, false, NULL));
+	for (uint32_t e = 0; e < p->nexperiments; e++)
+		variant[e] = cust->id.p && program_experiment_running(p, e, ts) ?
+			rl_assign_variant(p, e, cust->id.p, cust->id.n) : -1;
+	uint32_t k = 0;
+	for (uint32_t s = 0; s < p->nsegments; s++)
+		if (p->segments[s].customer_only && rl_segment_value(&X, s))
+			out[k++] = (int)s;
+	return k;
+}
