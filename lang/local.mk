@@ -18,3 +18,13 @@ tests_unit_test_expr_LDADD = $(LANG_LIBS)
 
 tests_unit_test_expr_table_SOURCES = tests/unit/test-expr-table.c tests/unit/tap.h tests/unit/test-expr-env.h
 tests_unit_test_expr_table_LDADD = $(LANG_LIBS)
+
+# --- Lua sandbox (lua helper) ---
+lang_liblang_a_SOURCES += \
+	lang/luasb.c lang/luasb.h lang/lua_int.h \
+	lang/lua_lib.c lang/lua_freeze.c
+check_PROGRAMS += tests/unit/test-luasb
+TESTS += tests/unit/test-luasb
+tests_unit_test_luasb_SOURCES = tests/unit/test-luasb.c tests/unit/tap.h
+tests_unit_test_luasb_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS)
+tests_unit_test_luasb_LDADD = $(LANG_LIBS)

@@ -1,0 +1,67 @@
+/* lang/lua_int.h — the inside of a sandbox, shared by the files that build
+ * it: luasb.c (state, budgets, load, call), lua_lib.c (the library
+ * allow-list and its wrappers), lua_freeze.c (read-only tables, upvalue
+ * snapshots). Nothing outside lang/lua*.c includes this. */
+#ifndef LANG_LUA_INT_H
+#define LANG_LUA_INT_H
+
+#include <stdbool.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "lang/luasb.h"
+
+struct luasb {
+	lua_State *L;
+	/* memory: the whole state */
+	size_t mem_used;
+	size_t mem_budget;
+	bool mem_hit;         /* an allocation was refused for the budget */
+	bool strcap_hit;      /* ... or for the string length cap */
+	/* instructions: one call */
+	uint64_t instr_budget;
+	int hook_every;       /* the count hook's period */
+	uint64_t instr_used;  /* counted by the hook, in periods */
+	uint64_t debt;        /* charged for C work (bytes, elements) */
+	bool in_call;         /* budgets armed (luasb_call / luasb_load) */
+	/* sticky failures of the running call: once set, every pcall in the
+	 * script re-raises, so that no script can swallow them */
+	bool instr_tripped;
+	bool mem_tripped;
+	bool blocked_tripped;
+	char trip_where[96];  /* "file.lua:LINE" where the budget ran out */
+	/* registry references */
+	int ref_base;         /* R: the real base table (never reachable by scripts) */
+	int ref_roots;        /* functions kept during the running load */
+	int ref_snap;         /* upvalue snapshot: {fn, value} pairs */
+	int *snap_idx;        /* upvalue index of each snapshot pair */
+	size_t nsnap, snap_cap;
+	const char *loading;  /* file name while a load runs */
+	uint64_t failures[LUASB_NSTATUS];
+	uint64_t last_cost;
+};
+
+/* The marker key in metatables the sandbox made read-only. */
+#define LUASB_RO_KEY "__luasb_ro"
+
+/* lua_lib.c: open the allowed libraries into R (at -1) with their wrappers
+ * and lock the string metatable. Runs inside a protected call. */
+void luasb_open_libs(lua_State *L, luasb *sb);
+
+/* lua_freeze.c */
+/* Make the table at idx read-only in place (its identity is kept: its
+ * contents move to a hidden table). */
+void luasb_freeze_table(lua_State *L, int idx);
+bool luasb_is_frozen(lua_State *L, int idx);
+/* Freeze everything reachable from the table at idx and from the functions
+ * in the roots table, recording upvalues in the snapshot. Raises on data
+ * nested too deep. */
+void luasb_freeze_reachable(lua_State *L, luasb *sb, int env_idx);
+/* Put every recorded upvalue back (after each call). */
+void luasb_restore_upvalues(luasb *sb);
+
+/* luasb.c */
+void luasb_trip_instr(lua_State *L, luasb *sb);
+
+#endif
