@@ -327,7 +327,13 @@ opc_pending *opc_pending_new(op_ctx *ctx, request *req, reply *r, const rl_outco
 		return NULL;
 	pd->r = r;
 	pd->ctx = *ctx;
-	pd->outcome = o;
+	if (o) { /* the handler's outcome is on its stack; its arrays are in req->mem */
+		rl_outcome *copy = arena_alloc(req->mem, sizeof *copy);
+		if (!copy)
+			return NULL;
+		*copy = *o;
+		pd->outcome = copy;
+	}
 	return pd;
 }
 
