@@ -157,6 +157,7 @@ static void conn_answer_line(conn *c, const char *line, size_t n)
 	}
 	decode_error err;
 	if (decode_request(line, n, &r->mem, &r->req, &err) != 0) {
+		r->op = err.op;
 		reply_error(r, err.code, "%s", err.message);
 		return;
 	}

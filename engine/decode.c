@@ -1020,6 +1020,7 @@ static int finish(dstate *d, request *req, decode_error *err)
 		return -1;
 	}
 	req->op = (op_kind)op;
+	err->op = op;
 	uint32_t allowed = op_allowed[op];
 	uint32_t iallowed = item_allowed(req->op), irequired = item_required(req->op);
 
@@ -1159,6 +1160,7 @@ int decode_request(const char *line, size_t n, arena *mem, request *req, decode_
 	d.key = -1;
 	d.ikey = -1;
 	d.id_base = -1;
+	err->op = -1;
 
 	yajl_alloc_funcs af = { ya_malloc, ya_realloc, ya_free, mem };
 	yajl_handle h = yajl_alloc(&callbacks, &af, &d);

@@ -24,6 +24,7 @@
 typedef struct decode_error {
 	const char *code;       /* "bad_json", "bad_request", "unknown_op" */
 	char message[256];
+	int op;                 /* the op_kind when it was read, else -1 (for stats) */
 } decode_error;
 
 /* Decodes `line` (n bytes, no newline) into *req, allocating from `mem`
