@@ -88,25 +88,31 @@ static int cmp_swap(int op)
 
 static bool is_slot(const enode *n) { return n->op == OP_VAR || n->op == OP_ITEM; }
 
-/* `name <op> constant` (either way round) and `name in [constants]`
- * become one node: the most common shape of a condition. */
+/* `x <op> constant` (either way round) and `name in [constants]` become
+ * one node: the most common shapes of a condition. When x is a name the
+ * node reads its slot directly (a = NULL). */
 static void specialise(enode *n)
 {
 	if (n->op >= OP_EQ && n->op <= OP_GE) {
 		enode *v = n->a, *k = n->b;
 		int op = n->op;
-		if (is_slot(k) && v->op == OP_CONST) {
+		if (k->op != OP_CONST && v->op == OP_CONST) {
 			enode *t = v; v = k; k = t;
 			op = cmp_swap(op);
 		}
-		if (!is_slot(v) || k->op != OP_CONST)
+		if (k->op != OP_CONST || v->op == OP_CONST)
 			return;
 		n->op = OP_CMPK;
 		n->sub = (uint8_t)op;
-		n->scope = v->op == OP_ITEM;
-		n->slot = v->slot;
 		n->k = k->k;
-		n->a = n->b = NULL;
+		n->b = NULL;
+		if (is_slot(v)) {
+			n->scope = v->op == OP_ITEM;
+			n->slot = v->slot;
+			n->a = NULL;
+		} else {
+			n->a = v;
+		}
 	} else if (n->op == OP_IN && is_slot(n->a) && n->b->op == OP_CONST && n->b->k.t == EV_LIST) {
 		n->op = OP_INK;
 		n->scope = n->a->op == OP_ITEM;

@@ -81,12 +81,19 @@ expr *expr_compile(const expr_env *env, int scope, const char *src, size_t n,
 			expr_type_text(gs, g, sizeof g));
 		root = NULL;
 	}
+	if (root && expr_prepare(&cx, root))
+		root = NULL;
 	if (!root) {
 		translate(src, n, cx.err_pos, pos, err);
 		snprintf(err->msg, sizeof err->msg, "%s", cx.err);
 		return fail(&mem, err);
 	}
 	e->root = root;
+	if (expr_code_build(&cx, e)) {
+		translate(src, n, cx.err_pos, pos, err);
+		snprintf(err->msg, sizeof err->msg, "%s", cx.err);
+		return fail(&mem, err);
+	}
 	e->type = root->type;
 	e->want = want;
 	e->uses = cx.uses;

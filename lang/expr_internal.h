@@ -13,6 +13,8 @@
 #include "lang/arena.h"
 #include "lang/expr.h"
 
+#include <string.h>
+
 /* Bounds: a rule expression is a line or two; these only stop abuse. */
 #define EXPR_MAX_SRC    65536  /* bytes of source */
 #define EXPR_MAX_DEPTH  200    /* nesting of the tree and of the parser */
@@ -67,11 +69,12 @@ typedef enum expr_op {
 	OP_LIST,        /* list literal, elements in args (folded before eval) */
 	OP_NEG,         /* -a */
 	OP_NOT,         /* not a */
-	OP_AND,         /* a and b */
-	OP_OR,          /* a or b */
+	OP_AND,         /* a and b; after expr_prepare: args[0] and args[1] ... */
+	OP_OR,          /* a or b; likewise */
 	OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_IDIV, OP_MOD,
 	OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN,
-	OP_CMPK,        /* vars/item[slot] <sub> k: a comparison specialised */
+	OP_CMPK,        /* (a, or vars/item[slot] when a is NULL) <sub> k: a
+	                 * comparison with a constant, specialised */
 	OP_INK,         /* vars/item[slot] in k (a constant list) */
 	OP_CALL,        /* unresolved call: name/name_n, args */
 	OP_BUILTIN,     /* sub = builtin id, args */
@@ -80,9 +83,15 @@ typedef enum expr_op {
 
 typedef struct expr_hostcall expr_hostcall;
 typedef struct enode enode;
+/* A node's truth value: 1, 0, or -1 on a run-time error. Chosen per node
+ * at load (expr_prepare) so that a condition runs as a chain of small
+ * specialised functions instead of one big switch. */
+typedef int (*expr_cond_fn)(const enode *n, expr_frame *f);
 struct enode {
+	expr_cond_fn cond;   /* set by expr_prepare */
 	uint8_t op;          /* expr_op */
-	uint8_t sub;         /* OP_CMPK: comparison op; OP_BUILTIN: id; CMPK/INK/VAR/ITEM: scope */
+	uint8_t ctx;         /* the operator asking for this node's truth, for messages */
+	uint8_t sub;         /* OP_CMPK: comparison op; OP_BUILTIN: builtin id */
 	uint8_t scope;       /* OP_CMPK/OP_INK: 0 vars, 1 item */
 	uint16_t nargs;
 	uint16_t depth;      /* height of the subtree, bounded by EXPR_MAX_DEPTH */
@@ -95,6 +104,7 @@ struct enode {
 	const char *name;    /* OP_NAME, OP_CALL: source text */
 	uint32_t name_n;
 	expr_value k;        /* OP_CONST, OP_CMPK, OP_INK */
+	uint64_t key[2];     /* OP_CMPK with a string of at most 16 bytes: expr_str_key() */
 	const expr_hostcall *call;
 };
 
@@ -109,8 +119,12 @@ struct expr_hostcall {
 	const expr *preds[4];  /* compiled predicate arguments, NULL elsewhere */
 };
 
+typedef struct expr_cins expr_cins;   /* expr_code.c */
+
 struct expr {
 	const enode *root;
+	const expr_cins *code; /* the root as jump code, for expr_eval_bool */
+	uint32_t ncode;
 	expr_type type;
 	expr_type want;
 	unsigned uses;
@@ -204,7 +218,47 @@ int expr_errorf(expr_ctx *cx, uint32_t pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 enode *expr_node(expr_ctx *cx, int op, uint32_t pos, uint32_t start);
 
-/* The evaluator's entry, used by folding too. */
+/* A node's truth value (1, 0, -1 on error) by the tree walker. */
+int expr_cond_node(const enode *n, expr_frame *f);
+
+/* ---- jump code for conditions (expr_code.c) ----------------------------- */
+
+/* Build the code of e and of every predicate inside it; expr_eval_bool
+ * runs it. */
+int expr_code_build(expr_ctx *cx, expr *e);
+
+/* Short strings are compared without a loop or a libc call: the bytes of a
+ * string of n <= 16 bytes folded into two words with loads that stay
+ * inside the string (overlapping when n is not a power of two). Two
+ * strings of the same length are equal iff their keys are: every byte is
+ * covered by some load. A constant's key is computed once at load. */
+static inline void expr_str_key(const char *p, uint32_t n, uint64_t key[2])
+{
+	uint64_t a, b;
+	uint32_t x, y;
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+		key[0] = a;
+		key[1] = b;
+	} else if (n >= 4) {
+		memcpy(&x, p, 4);
+		memcpy(&y, p + n - 4, 4);
+		key[0] = x | (uint64_t)y << 32;
+		key[1] = 0;
+	} else if (n > 0) {
+		key[0] = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8
+			| (uint64_t)(unsigned char)p[n - 1] << 16;
+		key[1] = 0;
+	} else {
+		key[0] = key[1] = 0;
+	}
+}
+
+/* The evaluator's entry, used by folding too (before expr_prepare). */
 int expr_eval_node(const enode *n, expr_frame *f, expr_value *out);
+/* Last step of compiling: flattens and/or chains and picks each node's
+ * cond function. -1 when out of memory. */
+int expr_prepare(expr_ctx *cx, enode *n);
 
 #endif

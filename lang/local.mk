@@ -5,7 +5,7 @@ lang_liblang_a_SOURCES = \
 	lang/arena.c lang/arena.h \
 	lang/expr.h lang/expr_internal.h \
 	lang/expr_lex.c lang/expr_parse.c lang/expr_check.c \
-	lang/expr_compile.c lang/expr_eval.c lang/expr_value.c \
+	lang/expr_compile.c lang/expr_code.c lang/expr_eval.c lang/expr_value.c \
 	lang/expr_builtin.c lang/expr_env.c
 lang_liblang_a_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS)
 LANG_LIBS = lang/liblang.a $(LUA_LIBS) -lm
@@ -18,6 +18,11 @@ tests_unit_test_expr_LDADD = $(LANG_LIBS)
 
 tests_unit_test_expr_table_SOURCES = tests/unit/test-expr-table.c tests/unit/tap.h tests/unit/test-expr-env.h
 tests_unit_test_expr_table_LDADD = $(LANG_LIBS)
+
+# Expression language: speed against hand-written C (run by hand, not a test).
+noinst_PROGRAMS += bench/bench-expr
+bench_bench_expr_SOURCES = bench/bench-expr.c
+bench_bench_expr_LDADD = $(LANG_LIBS)
 
 # --- Lua sandbox (lua helper) ---
 lang_liblang_a_SOURCES += \

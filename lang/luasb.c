@@ -495,6 +495,23 @@ luasb_status luasb_call(luasb *sb, int ref, int nargs, char *err, size_t errsz)
 	lua_pushcfunction(L, sb_msgh);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
 	lua_rotate(L, base + 1, 2);
+	if (sb->in_call) {
+		/* A host function of a running call calls back into Lua (a rule
+		 * asks for a segment written in Lua): same budget, same sticky
+		 * failures; the outer call restores the upvalues. */
+		st = lua_pcall(L, nargs, 1, base + 1);
+		if (st == LUA_OK) {
+			lua_remove(L, base + 1);
+			return LUASB_OK;
+		}
+		if (st == LUA_ERRMEM)
+			sb->mem_tripped = true;
+		kind = sb->instr_tripped ? LUASB_FAIL_INSTR : sb->mem_tripped ? LUASB_FAIL_MEMORY
+			: sb->blocked_tripped ? LUASB_FAIL_BLOCKED : LUASB_FAIL_ERROR;
+		snprintf(err, errsz, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error");
+		lua_settop(L, base);
+		return kind;
+	}
 	arm(sb);
 	st = lua_pcall(L, nargs, 1, base + 1);
 	disarm(sb);

@@ -1,0 +1,352 @@
+/* lang/expr_code.c — conditions compiled to jump code. A condition's
+ * and/or/not structure becomes a flat array of tests, each with the
+ * instruction to go to when it holds and when it does not (the classic
+ * short-circuit translation); the common tests (a name compared with a
+ * constant, a name in a constant list) run inline in one dispatch loop, so
+ * `tier == "gold" and hour >= 7` costs two array steps, not a walk of
+ * nodes. Anything else is one "node" test that asks the tree evaluator
+ * (expr_eval.c) for its truth value.
+ *
+ * Built once at load into the expression's arena; running it allocates
+ * nothing. Each test falls back to expr_compare when a value is not of the
+ * type the test was specialised for, so the code changes speed, never
+ * meaning. */
+#include "lang/expr_internal.h"
+
+#include <string.h>
+
+/* ORDER: the int tests follow OP_EQ..OP_GE order */
+enum {
+	CI_NODE,        /* truth of n via the tree */
+	CI_VAR_EQ_I, CI_VAR_NE_I, CI_VAR_LT_I, CI_VAR_LE_I, CI_VAR_GT_I, CI_VAR_GE_I,
+	CI_ITEM_EQ_I, CI_ITEM_NE_I, CI_ITEM_LT_I, CI_ITEM_LE_I, CI_ITEM_GT_I, CI_ITEM_GE_I,
+	CI_VAR_EQ_S, CI_VAR_NE_S, CI_ITEM_EQ_S, CI_ITEM_NE_S,
+	CI_VAR_IN, CI_ITEM_IN,
+	CI_VAR_BOOL,    /* a boolean name on its own */
+	CI_EXPR_CMP_I,  /* any expression compared with an int constant */
+	CI_TRUE,        /* end: the condition holds */
+	CI_FALSE,       /* end: it does not */
+	CI_COUNT_
+};
+
+struct expr_cins {
+	uint8_t op;
+	int32_t slot;
+	uint32_t jt, jf;       /* next instruction; ncode = true, ncode + 1 = false */
+	int64_t i;             /* int constant */
+	uint64_t key[2];       /* string constant's key (expr_str_key) */
+	const enode *n;        /* the node: its constant, or the whole test */
+};
+
+/* ---- building ------------------------------------------------------------ */
+
+typedef struct gen {
+	expr_ctx *cx;
+	expr_cins *code;
+	uint32_t ncode, capcode;
+	uint32_t *label;       /* label -> instruction index */
+	uint32_t nlabel, caplabel;
+} gen;
+
+#define L_TRUE  0
+#define L_FALSE 1
+
+static uint32_t new_label(gen *g)
+{
+	/* capacity counted in advance: see count() */
+	return g->nlabel++;
+}
+
+static void place(gen *g, uint32_t l)
+{
+	g->label[l] = g->ncode;
+}
+
+static bool is_slot_test(const enode *n, int op)
+{
+	return n->op == op && !n->a;
+}
+
+static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
+{
+	expr_cins *c = &g->code[g->ncode++];
+	memset(c, 0, sizeof *c);
+	c->n = n;
+	c->jt = lt;
+	c->jf = lf;
+	c->op = CI_NODE;
+	if (is_slot_test(n, OP_CMPK)) {
+		c->slot = n->slot;
+		if (n->k.t == EV_INT) {
+			c->op = (uint8_t)((n->scope ? CI_ITEM_EQ_I : CI_VAR_EQ_I) + (n->sub - OP_EQ));
+			c->i = n->k.u.i;
+		} else if (n->k.t == EV_STR && n->k.u.s.n <= 16 && (n->sub == OP_EQ || n->sub == OP_NE)) {
+			c->op = n->scope ? (n->sub == OP_EQ ? CI_ITEM_EQ_S : CI_ITEM_NE_S)
+				: (n->sub == OP_EQ ? CI_VAR_EQ_S : CI_VAR_NE_S);
+			expr_str_key(n->k.u.s.p, n->k.u.s.n, c->key);
+		}
+	} else if (n->op == OP_INK) {
+		c->slot = n->slot;
+		c->op = n->scope ? CI_ITEM_IN : CI_VAR_IN;
+	} else if (n->op == OP_CMPK && n->k.t == EV_INT) {
+		c->op = CI_EXPR_CMP_I;
+		c->i = n->k.u.i;
+	} else if (n->op == OP_VAR && n->type == ET_BOOL) {
+		c->slot = n->slot;
+		c->op = CI_VAR_BOOL;
+	}
+}
+
+/* Jump code for n: go to label lt when it holds, lf when not. */
+static void emit(gen *g, const enode *n, uint32_t lt, uint32_t lf)
+{
+	switch (n->op) {
+	case OP_AND:
+		for (int i = 0; i < n->nargs - 1; i++) {
+			uint32_t next = new_label(g);
+			emit(g, n->args[i], next, lf);
+			place(g, next);
+		}
+		emit(g, n->args[n->nargs - 1], lt, lf);
+		return;
+	case OP_OR:
+		for (int i = 0; i < n->nargs - 1; i++) {
+			uint32_t next = new_label(g);
+			emit(g, n->args[i], lt, next);
+			place(g, next);
+		}
+		emit(g, n->args[n->nargs - 1], lt, lf);
+		return;
+	case OP_NOT:
+		emit(g, n->a, lf, lt);
+		return;
+	default:
+		leaf(g, n, lt, lf);
+	}
+}
+
+/* Tests and labels the code of n needs. */
+static void count(const enode *n, uint32_t *tests, uint32_t *labels)
+{
+	switch (n->op) {
+	case OP_AND: case OP_OR:
+		*labels += (uint32_t)n->nargs - 1;
+		for (int i = 0; i < n->nargs; i++)
+			count(n->args[i], tests, labels);
+		return;
+	case OP_NOT:
+		count(n->a, tests, labels);
+		return;
+	default:
+		(*tests)++;
+	}
+}
+
+static int build_one(expr_ctx *cx, expr *e);
+
+/* the predicates of host calls anywhere below n */
+static int build_preds(expr_ctx *cx, const enode *n)
+{
+	if (n->op == OP_HOST)
+		for (int i = 0; i < n->call->nargs; i++)
+			if (n->call->preds[i] && build_one(cx, (expr *)n->call->preds[i]))
+				return -1;
+	if (n->a && build_preds(cx, n->a))
+		return -1;
+	if (n->b && build_preds(cx, n->b))
+		return -1;
+	for (int i = 0; i < n->nargs; i++)
+		if (n->args[i] && build_preds(cx, n->args[i]))
+			return -1;
+	return 0;
+}
+
+int expr_code_build(expr_ctx *cx, expr *e)
+{
+	if (build_one(cx, e))
+		return -1;
+	return build_preds(cx, e->root);
+}
+
+static int build_one(expr_ctx *cx, expr *e)
+{
+	const enode *root = e->root;
+	uint32_t tests = 0, labels = 2;
+	count(root, &tests, &labels);
+	gen g = { .cx = cx };
+	/* two more instructions: the ends, so that a jump needs no bounds check */
+	g.code = arena_alloc(cx->mem, (tests + 2) * sizeof *g.code);
+	g.label = arena_alloc(cx->mem, labels * sizeof *g.label);
+	if (!g.code || !g.label)
+		return expr_errorf(cx, root->pos, "out of memory");
+	g.nlabel = 2;
+	emit(&g, root, L_TRUE, L_FALSE);
+	g.label[L_TRUE] = g.ncode;
+	g.label[L_FALSE] = g.ncode + 1;
+	for (uint32_t i = 0; i < g.ncode; i++) {
+		g.code[i].jt = g.label[g.code[i].jt];
+		g.code[i].jf = g.label[g.code[i].jf];
+	}
+	memset(&g.code[g.ncode], 0, 2 * sizeof *g.code);
+	g.code[g.ncode].op = CI_TRUE;
+	g.code[g.ncode + 1].op = CI_FALSE;
+	e->code = g.code;
+	e->ncode = g.ncode;
+	return 0;
+}
+
+/* ---- running -------------------------------------------------------------- */
+
+static int no_item(expr_frame *f)
+{
+	return expr_frame_error(f, "item name used outside an item predicate");
+}
+
+static int in_list(const expr_value *v, const expr_value *list)
+{
+	if (v->t == EV_NULL)
+		return 0;
+	const expr_value *l = list->u.l.v;
+	uint32_t cnt = list->u.l.n;
+	if (v->t == EV_STR) {
+		for (uint32_t k = 0; k < cnt; k++)
+			if (l[k].t == EV_STR && l[k].u.s.n == v->u.s.n
+			    && (v->u.s.n == 0 || memcmp(l[k].u.s.p, v->u.s.p, v->u.s.n) == 0))
+				return 1;
+		return 0;
+	}
+	for (uint32_t k = 0; k < cnt; k++)
+		if (expr_value_equal(v, &l[k]))
+			return 1;
+	return 0;
+}
+
+static inline bool key_is(const expr_value *v, const expr_cins *c)
+{
+	if (v->u.s.n != c->n->k.u.s.n)
+		return false;
+	uint64_t key[2];
+	expr_str_key(v->u.s.p, v->u.s.n, key);
+	return key[0] == c->key[0] && key[1] == c->key[1];
+}
+
+/* Threaded dispatch (GCC's labels as values): each test ends in its own
+ * indirect jump, which the processor predicts per test. The outcome is a
+ * branch, not a conditional move, so the next test starts speculatively
+ * instead of waiting for this one's result. */
+#define OUTCOME(r) do { \
+	int r_ = (r); \
+	if (r_ > 0) { \
+		c = code + c->jt; \
+		goto *disp[c->op]; \
+	} \
+	if (r_ < 0) \
+		return -1; \
+	c = code + c->jf; \
+	goto *disp[c->op]; \
+} while (0)
+
+static int run(const expr *e, expr_frame *f)
+{
+	/* ORDER: indexed by the CI_ enum */
+	static const void *const disp[CI_COUNT_] = {
+		[CI_NODE] = &&l_node,
+		[CI_VAR_EQ_I] = &&l_var_eq_i, [CI_VAR_NE_I] = &&l_var_ne_i,
+		[CI_VAR_LT_I] = &&l_var_lt_i, [CI_VAR_LE_I] = &&l_var_le_i,
+		[CI_VAR_GT_I] = &&l_var_gt_i, [CI_VAR_GE_I] = &&l_var_ge_i,
+		[CI_ITEM_EQ_I] = &&l_item_eq_i, [CI_ITEM_NE_I] = &&l_item_ne_i,
+		[CI_ITEM_LT_I] = &&l_item_lt_i, [CI_ITEM_LE_I] = &&l_item_le_i,
+		[CI_ITEM_GT_I] = &&l_item_gt_i, [CI_ITEM_GE_I] = &&l_item_ge_i,
+		[CI_VAR_EQ_S] = &&l_var_eq_s, [CI_VAR_NE_S] = &&l_var_ne_s,
+		[CI_ITEM_EQ_S] = &&l_item_eq_s, [CI_ITEM_NE_S] = &&l_item_ne_s,
+		[CI_VAR_IN] = &&l_var_in, [CI_ITEM_IN] = &&l_item_in,
+		[CI_VAR_BOOL] = &&l_var_bool, [CI_EXPR_CMP_I] = &&l_expr_cmp_i,
+		[CI_TRUE] = &&l_true, [CI_FALSE] = &&l_false,
+	};
+	const expr_cins *const code = e->code;
+	const expr_cins *c = code;
+	const expr_value *v;
+	expr_value tmp;
+	goto *disp[c->op];
+
+#define INT_TEST(L, table, OP) \
+L: \
+	v = &f->table[c->slot]; \
+	if (__builtin_expect(v->t == EV_INT, 1)) \
+		OUTCOME(v->u.i OP c->i); \
+	OUTCOME(expr_compare(c->n->sub, v, &c->n->k, f));
+	INT_TEST(l_var_eq_i, vars, ==)
+	INT_TEST(l_var_ne_i, vars, !=)
+	INT_TEST(l_var_lt_i, vars, <)
+	INT_TEST(l_var_le_i, vars, <=)
+	INT_TEST(l_var_gt_i, vars, >)
+	INT_TEST(l_var_ge_i, vars, >=)
+#define ITEM_INT_TEST(L, OP) \
+L: \
+	if (!f->item) \
+		return no_item(f); \
+	v = &f->item[c->slot]; \
+	if (__builtin_expect(v->t == EV_INT, 1)) \
+		OUTCOME(v->u.i OP c->i); \
+	OUTCOME(expr_compare(c->n->sub, v, &c->n->k, f));
+	ITEM_INT_TEST(l_item_eq_i, ==)
+	ITEM_INT_TEST(l_item_ne_i, !=)
+	ITEM_INT_TEST(l_item_lt_i, <)
+	ITEM_INT_TEST(l_item_le_i, <=)
+	ITEM_INT_TEST(l_item_gt_i, >)
+	ITEM_INT_TEST(l_item_ge_i, >=)
+#define STR_TEST(L, table, check, want) \
+L: \
+	check \
+	v = &f->table[c->slot]; \
+	if (__builtin_expect(v->t == EV_STR, 1)) \
+		OUTCOME(key_is(v, c) == want); \
+	OUTCOME(expr_compare(c->n->sub, v, &c->n->k, f));
+#define NEEDS_ITEM if (!f->item) return no_item(f);
+	STR_TEST(l_var_eq_s, vars, , true)
+	STR_TEST(l_var_ne_s, vars, , false)
+	STR_TEST(l_item_eq_s, item, NEEDS_ITEM, true)
+	STR_TEST(l_item_ne_s, item, NEEDS_ITEM, false)
+l_var_in:
+	OUTCOME(in_list(&f->vars[c->slot], &c->n->k));
+l_item_in:
+	if (!f->item)
+		return no_item(f);
+	OUTCOME(in_list(&f->item[c->slot], &c->n->k));
+l_var_bool:
+	v = &f->vars[c->slot];
+	if (v->t == EV_BOOL)
+		OUTCOME(v->u.b);
+	OUTCOME(expr_cond_node(c->n, f));
+l_expr_cmp_i:
+	if (expr_eval_node(c->n->a, f, &tmp))
+		return -1;
+	if (__builtin_expect(tmp.t == EV_INT, 1)) {
+		switch (c->n->sub) {
+		case OP_EQ: OUTCOME(tmp.u.i == c->i);
+		case OP_NE: OUTCOME(tmp.u.i != c->i);
+		case OP_LT: OUTCOME(tmp.u.i < c->i);
+		case OP_LE: OUTCOME(tmp.u.i <= c->i);
+		case OP_GT: OUTCOME(tmp.u.i > c->i);
+		case OP_GE: OUTCOME(tmp.u.i >= c->i);
+		}
+	}
+	OUTCOME(expr_compare(c->n->sub, &tmp, &c->n->k, f));
+l_node:
+	OUTCOME(expr_cond_node(c->n, f));
+l_true:
+	return 1;
+l_false:
+	return 0;
+}
+
+/* Here rather than in expr_eval.c so that run() is inlined into it: the
+ * host's item loops call this once per item. */
+int expr_eval_bool(const expr *e, expr_frame *f, bool *out)
+{
+	int r = run(e, f);
+	if (r < 0)
+		return -1;
+	*out = r;
+	return 0;
+}
