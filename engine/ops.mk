@@ -18,3 +18,10 @@ tests_unit_test_store_SOURCES = tests/unit/test-store.c \
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS)
 tests_unit_test_store_LDADD = $(LANG_LIBS) $(EVENT_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS)
 tests_unit_test_refund_SOURCES = tests/unit/test-refund.c rules/refund.c
+
+# loyaltyctl import/export
+check_PROGRAMS += tests/unit/test-store-import
+TESTS += tests/unit/test-store-import
+tests_unit_test_store_import_SOURCES = tests/unit/test-store-import.c
+tests_unit_test_store_import_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_test_store_import_LDADD = $(ENGINE_LIBS)
