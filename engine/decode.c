@@ -632,7 +632,7 @@ static bool attrs_value(dstate *d, enum vkind k, const unsigned char *s, size_t 
 static void id_print(void *ctx, const char *s, size_t n)
 {
 	dstate *d = ctx;
-	if (d->idlen + n > d->idcap) {
+	if (d->idlen + n + 1 > d->idcap) { /* +1: room for the terminator */
 		size_t ncap = (d->idlen + n) * 2 + 64;
 		char *nb = arena_alloc(d->mem, ncap);
 		if (!nb) {
@@ -658,6 +658,9 @@ static bool in_id(const dstate *d)
 static void id_maybe_done(dstate *d)
 {
 	if (d->depth == d->id_base) {
+		if (!d->idbuf)
+			return;
+		d->idbuf[d->idlen] = '\0';
 		d->req->has_id = true;
 		d->req->id_json = d->idbuf;
 		d->req->id_len = d->idlen;
@@ -1169,9 +1172,13 @@ int decode_request(const char *line, size_t n, arena *mem, request *req, decode_
 		return -1;
 	}
 	yajl_status st = yajl_parse(h, (const unsigned char *)line, n);
-	if (st == yajl_status_ok)
+	bool at_end = false;
+	if (st == yajl_status_ok) {
 		st = yajl_complete_parse(h);
+		at_end = true;
+	}
 	if (st != yajl_status_ok) {
+		/* yajl reports where its lexer stopped, just past the bad token */
 		size_t at = yajl_get_bytes_consumed(h);
 		req->has_id = false; /* not an object: nothing to echo */
 		if (d.too_deep)
@@ -1180,8 +1187,10 @@ int decode_request(const char *line, size_t n, arena *mem, request *req, decode_
 			set_err(err, "too_large", "the request needs more memory than allowed");
 		else if (d.depth == 0 && st == yajl_status_client_canceled)
 			set_err(err, "bad_json", "the request must be a JSON object");
+		else if (at_end)
+			set_err(err, "bad_json", "the line is not valid JSON (it ends inside a value)");
 		else
-			set_err(err, "bad_json", "the line is not valid JSON (at byte %zu)", at);
+			set_err(err, "bad_json", "the line is not valid JSON (near byte %zu)", at);
 		return -1;
 	}
 	if (d.nomem) {
