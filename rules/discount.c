@@ -145,8 +145,12 @@ int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
 	case DK_PERCENT:
 		for (uint32_t i = 0; i < n; i++) {
 			int64_t net = line_net(x, i);
-			x->d[i] = x->elig[i] ?
-				(int64_t)(((__int128)net * dk->percent_x100 + 5000) / 10000) : 0;
+			if (!x->elig[i])
+				x->d[i] = 0;
+			else if (net < ((int64_t)1 << 49)) /* fits: 128-bit division is a libcall */
+				x->d[i] = (net * dk->percent_x100 + 5000) / 10000;
+			else
+				x->d[i] = (int64_t)(((__int128)net * dk->percent_x100 + 5000) / 10000);
 			if (x->d[i] > net)
 				x->d[i] = net;
 		}

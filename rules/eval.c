@@ -68,6 +68,14 @@ int rl_code_eval(rl_ctx *x, const rl_code *c, int item, expr_value dflt, expr_va
 
 int rl_code_bool(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out)
 {
+	if (c->kind == RC_EXPR) {
+		const expr_value *saved = x->f.item;
+		if (item >= 0)
+			x->f.item = &x->items[(size_t)item * IS_N];
+		int rc = expr_eval_bool(c->e, &x->f, out);
+		x->f.item = saved;
+		return rc;
+	}
 	expr_value v;
 	if (rl_code_eval(x, c, item, expr_bool(dflt), &v))
 		return -1;
@@ -150,7 +158,7 @@ int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args
 	case HF_VARIANT: {
 		int v = x->variant ? x->variant[bound] : -1;
 		if (v < 0) {
-			*out = expr_null();
+			rl_set_null(out);
 		} else {
 			const char *s = x->p->experiments[bound].variants[v];
 			*out = expr_str(s, strlen(s));
@@ -166,11 +174,6 @@ int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args
 }
 
 /* ---- request set-up ------------------------------------------------------- */
-
-static expr_value str_or_null(rl_str s)
-{
-	return s.p ? expr_str(s.p, s.n) : expr_null();
-}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -195,19 +198,24 @@ void rl_ctx_customer_vars(rl_ctx *x, int64_t ts, int tier)
 	expr_value *v = x->vars;
 	if (!c) {
 		for (int i = VS_CUSTOMER; i <= VS_REFERRALS; i++)
-			v[i] = expr_null();
+			rl_set_null(&v[i]);
 	} else {
-		v[VS_CUSTOMER] = str_or_null(c->id);
-		v[VS_TIER] = tier >= 0 && (uint32_t)tier < p->ntiers ?
-			expr_str(p->tiers[tier].name, strlen(p->tiers[tier].name)) : expr_null();
-		v[VS_POINTS] = expr_int(c->points);
-		v[VS_LIFETIME] = expr_int(c->lifetime_spend);
-		v[VS_SPEND12] = expr_int(c->spend_12m);
-		v[VS_PCOUNT] = expr_int(c->purchase_count);
-		v[VS_DSLP] = c->has_last_purchase ? expr_int(floor_div(ts - c->last_purchase_at, 86400)) : expr_null();
-		v[VS_DSE] = expr_int(floor_div(ts - c->enrolled_at, 86400));
-		v[VS_REFBY] = str_or_null(c->referred_by);
-		v[VS_REFERRALS] = expr_int(c->referrals);
+		rl_set_rstr(&v[VS_CUSTOMER], c->id);
+		if (tier >= 0 && (uint32_t)tier < p->ntiers)
+			rl_set_str(&v[VS_TIER], p->tiers[tier].name, p->tiers[tier].name_len);
+		else
+			rl_set_null(&v[VS_TIER]);
+		rl_set_int(&v[VS_POINTS], c->points);
+		rl_set_int(&v[VS_LIFETIME], c->lifetime_spend);
+		rl_set_int(&v[VS_SPEND12], c->spend_12m);
+		rl_set_int(&v[VS_PCOUNT], c->purchase_count);
+		if (c->has_last_purchase)
+			rl_set_int(&v[VS_DSLP], floor_div(ts - c->last_purchase_at, 86400));
+		else
+			rl_set_null(&v[VS_DSLP]);
+		rl_set_int(&v[VS_DSE], floor_div(ts - c->enrolled_at, 86400));
+		rl_set_rstr(&v[VS_REFBY], c->referred_by);
+		rl_set_int(&v[VS_REFERRALS], c->referrals);
 	}
 	const rl_basket *b = x->b;
 	for (uint32_t i = 0; i < p->nattrs; i++) {
@@ -216,7 +224,7 @@ void rl_ctx_customer_vars(rl_ctx *x, int64_t ts, int tier)
 			continue;
 		if (c && attr_find(c->attrs, c->nattrs, p->attrs[i], p->attr_len[i], a))
 			continue;
-		*a = expr_null();
+		rl_set_null(a);
 	}
 }
 
@@ -246,12 +254,18 @@ static int coupon_code_index(const program *p, rl_str s)
 static int ctx_init(rl_ctx *x, const program *p, const rl_customer *c, const rl_basket *b,
 	arena *mem, rl_outcome *out)
 {
-	memset(x, 0, sizeof *x);
+	/* not memset: the frame's 256-byte error buffer needs no zeroing */
 	x->p = p;
 	x->c = c;
 	x->b = b;
 	x->mem = mem;
 	x->out = out;
+	x->items = NULL;
+	x->disc = NULL;
+	x->err_segment = NULL;
+	x->f.item = NULL;
+	x->f.scratch_used = 0;
+	x->f.err[0] = 0;
 	x->vars = arena_alloc(mem, (VS_NFIXED + p->nattrs) * sizeof *x->vars);
 	x->seg = arena_alloc(mem, p->nsegments + 1);
 	x->variant = arena_alloc(mem, (p->nexperiments + 1) * sizeof *x->variant);
@@ -281,7 +295,7 @@ static void ctx_variants(rl_ctx *x, int64_t ts)
 static bool limit_allows(const rl_rule *r, const rl_customer *c, int64_t ts)
 {
 	int64_t n = 0;
-	size_t len = strlen(r->name);
+	size_t len = r->name_len;
 	int64_t from = r->limit_days ? ts - r->limit_days * 86400 : INT64_MIN;
 	for (uint32_t i = 0; i < c->nfires; i++) {
 		const rl_fire *f = &c->fires[i];
@@ -314,6 +328,20 @@ static int to_points(rl_ctx *x, const expr_value *v, int64_t *out)
 	}
 	return expr_frame_error(&x->f, "points must be a number, not %s",
 		v->t == EV_NULL ? "null" : v->t == EV_BOOL ? "a boolean" : v->t == EV_STR ? "a string" : "a list");
+}
+
+static int phase2_value(rl_ctx *x, const rl_code *c, int64_t *out)
+{
+	if (c->kind == RC_NONE)
+		return 0;
+	if (c->kind == RC_CONST && c->k.t == EV_INT) {
+		*out = c->k.u.i;
+		return 0;
+	}
+	expr_value v;
+	if (rl_code_eval(x, c, -1, c->k, &v))
+		return -1;
+	return to_points(x, &v, out);
 }
 
 static int64_t gcd64(int64_t a, int64_t b)
@@ -378,11 +406,11 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 			return;
 		}
 		expr_value *iv = &x->items[(size_t)i * IS_N];
-		iv[IS_SKU] = expr_str(it->sku.p ? it->sku.p : "", it->sku.n);
-		iv[IS_CATEGORY] = str_or_null(it->category);
-		iv[IS_QTY] = expr_int(it->qty);
-		iv[IS_PRICE] = expr_int(it->price);
-		iv[IS_NET] = expr_int(line);
+		rl_set_str(&iv[IS_SKU], it->sku.p ? it->sku.p : "", it->sku.n);
+		rl_set_rstr(&iv[IS_CATEGORY], it->category);
+		rl_set_int(&iv[IS_QTY], it->qty);
+		rl_set_int(&iv[IS_PRICE], it->price);
+		rl_set_int(&iv[IS_NET], line);
 		expr_value *tags = NULL;
 		if (it->ntags) {
 			tags = arena_alloc(mem, it->ntags * sizeof *tags);
@@ -407,23 +435,38 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		out->status = RL_NOMEM;
 		return;
 	}
-	snprintf(date, 16, "%04d-%02d-%02d", cv.year % 10000, cv.month, cv.day);
+	{ /* YYYY-MM-DD without printf: this runs for every request */
+		int y = cv.year < 0 ? 0 : cv.year % 10000;
+		date[0] = (char)('0' + y / 1000);
+		date[1] = (char)('0' + y / 100 % 10);
+		date[2] = (char)('0' + y / 10 % 10);
+		date[3] = (char)('0' + y % 10);
+		date[4] = '-';
+		date[5] = (char)('0' + cv.month / 10);
+		date[6] = (char)('0' + cv.month % 10);
+		date[7] = '-';
+		date[8] = (char)('0' + cv.day / 10);
+		date[9] = (char)('0' + cv.day % 10);
+		date[10] = 0;
+	}
 	expr_value *v = x->vars;
-	v[VS_SUBTOTAL] = expr_int(subtotal);
-	v[VS_NET] = expr_int(subtotal);
-	v[VS_QTY] = expr_int(units);
-	v[VS_CHANNEL] = str_or_null(b->channel);
-	v[VS_STORE] = str_or_null(b->store);
-	v[VS_WEEKDAY] = expr_str(weekday_names[cv.weekday], 3);
-	v[VS_HOUR] = expr_int(cv.hour);
-	v[VS_MONTH] = expr_int(cv.month);
-	v[VS_DAY] = expr_int(cv.day);
-	v[VS_DATE] = expr_str(date, 10);
+	rl_set_int(&v[VS_SUBTOTAL], subtotal);
+	rl_set_int(&v[VS_NET], subtotal);
+	rl_set_int(&v[VS_QTY], units);
+	rl_set_rstr(&v[VS_CHANNEL], b->channel);
+	rl_set_rstr(&v[VS_STORE], b->store);
+	rl_set_str(&v[VS_WEEKDAY], weekday_names[cv.weekday], 3);
+	rl_set_int(&v[VS_HOUR], cv.hour);
+	rl_set_int(&v[VS_MONTH], cv.month);
+	rl_set_int(&v[VS_DAY], cv.day);
+	rl_set_str(&v[VS_DATE], date, 10);
 
 	bool anon = cust == NULL;
-	int tier = anon ? -1 : rl_tier_at(p, cust, ts, false, NULL);
+	rl_ctx_customer_vars(x, ts, -1);
+	int tier = anon ? -1 : rl_tier_ctx(x, cust, ts, false, NULL);
 	out->tier_before = tier;
-	rl_ctx_customer_vars(x, ts, tier);
+	if (tier >= 0)
+		rl_set_str(&v[VS_TIER], p->tiers[tier].name, p->tiers[tier].name_len);
 	ctx_variants(x, ts);
 	for (uint32_t i = 0; i < b->ncoupons; i++) {
 		int k = coupon_code_index(p, b->coupons[i]);
@@ -517,7 +560,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	}
 
 	/* phase 2: the final net, after redemption */
-	v[VS_NET] = expr_int(out->total);
+	rl_set_int(&v[VS_NET], out->total);
 	int64_t psum = 0, bonus = 0;
 	__int128 num = 1, den = 1;
 	for (uint32_t k = 0; k < nfired && !anon; k++) {
@@ -525,11 +568,9 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		const rl_rule *r = &p->rules[a->rule];
 		if (!r->has_phase2)
 			continue;
-		expr_value pv, bv, rv;
 		int64_t pts = 0, bon = 0, ref = 0;
-		if (rl_code_eval(x, &r->points, -1, expr_int(0), &pv) || to_points(x, &pv, &pts) ||
-		    rl_code_eval(x, &r->bonus, -1, expr_int(0), &bv) || to_points(x, &bv, &bon) ||
-		    rl_code_eval(x, &r->referrer_bonus, -1, expr_int(0), &rv) || to_points(x, &rv, &ref)) {
+		if (phase2_value(x, &r->points, &pts) || phase2_value(x, &r->bonus, &bon) ||
+		    phase2_value(x, &r->referrer_bonus, &ref)) {
 			rl_ctx_warn(x, a->rule, "%s", x->f.err);
 			continue;
 		}
@@ -549,7 +590,9 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 			} else {
 				nn *= r->mult_x100 / g;
 				nd *= 100 / g;
-				__int128 g2 = gcd128(nn, nd);
+				/* keep the fraction small; 128-bit division is a libcall */
+				__int128 g2 = (nn <= INT64_MAX && nd <= INT64_MAX) ?
+					gcd64((int64_t)nn, (int64_t)nd) : gcd128(nn, nd);
 				if (g2 > 1) {
 					nn /= g2;
 					nd /= g2;
@@ -576,7 +619,13 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		}
 	}
 	if (!anon) {
-		__int128 e = (__int128)psum * num / den + bonus;
+		__int128 e;
+		if (den == 1 && num <= INT32_MAX && psum <= INT32_MAX)
+			e = (__int128)(psum * (int64_t)num) + bonus;
+		else if (num <= INT32_MAX && den <= INT32_MAX && psum <= INT32_MAX)
+			e = (__int128)(psum * (int64_t)num / (int64_t)den) + bonus;
+		else
+			e = (__int128)psum * num / den + bonus;
 		if (e > INT64_MAX) {
 			out->status = RL_OVERFLOW;
 			return;
@@ -649,19 +698,27 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 
 	/* tier after: qualify on the customer as the commit leaves it */
 	if (!anon) {
-		rl_customer after = *cust;
-		after.spend_12m += out->total;
-		after.lifetime_spend += out->total;
-		after.points = cust->points - out->redeemed_points + out->earned;
-		after.purchase_count += 1;
-		after.has_last_purchase = true;
-		after.last_purchase_at = ts;
+		/* the vars already hold this customer: change what the commit
+		 * changes rather than building them again */
+		int64_t pts, spend, life, cnt;
+		if (__builtin_add_overflow(cust->spend_12m, out->total, &spend) ||
+		    __builtin_add_overflow(cust->lifetime_spend, out->total, &life) ||
+		    __builtin_add_overflow(cust->points - out->redeemed_points, out->earned, &pts) ||
+		    __builtin_add_overflow(cust->purchase_count, 1, &cnt)) {
+			out->status = RL_OVERFLOW;
+			return;
+		}
+		rl_set_int(&v[VS_POINTS], pts);
+		rl_set_int(&v[VS_SPEND12], spend);
+		rl_set_int(&v[VS_LIFETIME], life);
+		rl_set_int(&v[VS_PCOUNT], cnt);
+		rl_set_int(&v[VS_DSLP], 0);
 		out->tier_qualified_at_after = arena_alloc(mem, (p->ntiers + 1) * sizeof(int64_t));
 		if (!out->tier_qualified_at_after) {
 			out->status = RL_NOMEM;
 			return;
 		}
-		out->tier_after = rl_tier_at(p, &after, ts, true, out->tier_qualified_at_after);
+		out->tier_after = rl_tier_ctx(x, cust, ts, true, out->tier_qualified_at_after);
 	}
 	out->status = RL_OK;
 }

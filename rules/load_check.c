@@ -79,8 +79,11 @@ void rl_finish(rl_loader *L)
 			p->ntiers = 1;
 		}
 	}
+	for (uint32_t i = 0; i < p->ntiers; i++)
+		p->tiers[i].name_len = (uint32_t)strlen(p->tiers[i].name);
 	for (uint32_t i = 0; i < p->nrules; i++) {
 		rl_rule *r = &p->rules[i];
+		r->name_len = (uint32_t)strlen(r->name);
 		bool p2 = r->points.kind || r->bonus.kind || r->referrer_bonus.kind || r->has_mult;
 		r->has_phase2 = p2;
 		r->points_only = p2 && !r->has_discount && !r->message;

@@ -14,3 +14,15 @@ noinst_PROGRAMS += bench/bench-rules
 bench_bench_rules_SOURCES = bench/bench-rules.c
 bench_bench_rules_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 bench_bench_rules_LDADD = $(RULES_LIBS) $(YAJL_LIBS)
+
+# --- Lua rules (lua helper) ---
+# rules/load_lua.c replaces rules/no_lua.c (both define rl_load_lua): the
+# rules helper swaps `rules/no_lua.c` for $(LUA_RULES_SOURCES) in the list
+# above. Until then the programs below link these objects directly, which
+# keeps the archive's no_lua.o out of them.
+LUA_RULES_SOURCES = rules/load_lua.c rules/lua_ctx.c rules/lua_ctx.h
+check_PROGRAMS += tests/unit/test-rules-lua
+TESTS += tests/unit/test-rules-lua
+tests_unit_test_rules_lua_SOURCES = tests/unit/test-rules-lua.c tests/unit/tap.h $(LUA_RULES_SOURCES)
+tests_unit_test_rules_lua_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS) $(YAML_CFLAGS)
+tests_unit_test_rules_lua_LDADD = $(RULES_LIBS)

@@ -67,6 +67,7 @@ typedef struct rl_discount {
 
 typedef struct rl_rule {
 	const char *name;
+	uint32_t name_len;
 	const char *file;
 	int line, col;
 	int64_t priority;
@@ -95,6 +96,7 @@ typedef struct rl_rule {
 
 typedef struct rl_tier {
 	const char *name;
+	uint32_t name_len;
 	rl_code qualify;         /* RC_NONE for the base tier */
 	int64_t keep_days;
 } rl_tier;

@@ -128,6 +128,31 @@ static int cust_ctx(rl_ctx *x, const program *p, const rl_customer *c, expr_valu
 	return 0;
 }
 
+int rl_tier_ctx(rl_ctx *x, const rl_customer *cust, int64_t ts, bool commit, int64_t *qualified_at_out)
+{
+	const program *p = x->p;
+	/* `tier` inside qualify would be circular: it is null there */
+	expr_value saved = x->vars[VS_TIER];
+	x->vars[VS_TIER] = expr_null();
+	int best = 0;
+	for (uint32_t i = 0; i < p->ntiers; i++) {
+		int64_t qa = cust->tier_qualified_at && i < cust->ntiers ? cust->tier_qualified_at[i] : 0;
+		bool q = i == 0;
+		if (i > 0 && p->tiers[i].qualify.kind) {
+			/* an error in qualify: the tier does not qualify */
+			if (rl_code_bool(x, &p->tiers[i].qualify, -1, false, &q))
+				q = false;
+		}
+		bool grace = qa != 0 && ts - qa < p->tiers[i].keep_days * 86400;
+		if (q || grace)
+			best = (int)i;
+		if (commit && qualified_at_out)
+			qualified_at_out[i] = q ? ts : qa;
+	}
+	x->vars[VS_TIER] = saved;
+	return best;
+}
+
 int rl_tier_at(const program *p, const rl_customer *cust, int64_t ts, bool commit,
 	int64_t *qualified_at_out)
 {
@@ -137,24 +162,8 @@ int rl_tier_at(const program *p, const rl_customer *cust, int64_t ts, bool commi
 	expr_value vars[VS_NFIXED + RL_MAX_ATTRS];
 	char scratch[1024];
 	cust_ctx(&X, p, cust, vars, NULL, NULL, scratch, sizeof scratch);
-	/* `tier` inside qualify would be circular: it is null there */
 	rl_ctx_customer_vars(&X, ts, -1);
-	int best = 0;
-	for (uint32_t i = 0; i < p->ntiers; i++) {
-		int64_t qa = cust->tier_qualified_at && i < cust->ntiers ? cust->tier_qualified_at[i] : 0;
-		bool q = i == 0;
-		if (i > 0 && p->tiers[i].qualify.kind) {
-			X.f.scratch_used = 0;
-			if (rl_code_bool(&X, &p->tiers[i].qualify, -1, false, &q))
-				q = false;
-		}
-		bool grace = qa != 0 && ts - qa < p->tiers[i].keep_days * 86400;
-		if (q || grace)
-			best = (int)i;
-		if (commit && qualified_at_out)
-			qualified_at_out[i] = q ? ts : qa;
-	}
-	return best;
+	return rl_tier_ctx(&X, cust, ts, commit, qualified_at_out);
 }
 
 uint32_t rl_customer_segments(const program *p, const rl_customer *cust, int64_t ts,
