@@ -32,7 +32,7 @@ static void visit(rl_loader *L, uint32_t i, uint8_t *color, int *path, int depth
 					p->segments[path[d]].name);
 			snprintf(buf + o, sizeof buf - o, "%.100s", p->segments[j].name);
 			rl_err_add(L->errs, s->file, s->line, s->col,
-				"segment '%.100s' depends on itself (%s)", s->name, buf);
+				"segments form a cycle: %s", buf);
 			cust = false;
 			continue;
 		}

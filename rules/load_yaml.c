@@ -80,7 +80,11 @@ static void check_keys(rl_loader *L, const yd_node *map, const char *const *allo
 		for (const char *const *a = allowed; *a; a++)
 			if (strcmp(*a, k->s) == 0)
 				known = true;
-		if (!known)
+		if (!known && strcmp(what, "a rules file") == 0 &&
+		    (!strcmp(k->s, "program") || !strcmp(k->s, "currency") || !strcmp(k->s, "timezone") ||
+		     !strcmp(k->s, "points") || !strcmp(k->s, "tiers")))
+			ERR(L, k, "'%s' belongs in program.yaml, not in a rules file", k->s);
+		else if (!known)
 			ERR(L, k, "unknown key '%.100s' in %s", k->s, what);
 		for (uint32_t j = 0; j < i; j += 2)
 			if (strcmp(map->v[j]->s, k->s) == 0) {

@@ -26,3 +26,17 @@ TESTS += tests/unit/test-rules-lua
 tests_unit_test_rules_lua_SOURCES = tests/unit/test-rules-lua.c tests/unit/tap.h $(LUA_RULES_SOURCES)
 tests_unit_test_rules_lua_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS) $(YAML_CFLAGS)
 tests_unit_test_rules_lua_LDADD = $(RULES_LIBS)
+
+# Unit tests of rules/ (tests/unit/test-rules-*.c, test-load-*.c).
+RULES_TEST_CFLAGS = $(AM_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+check_PROGRAMS += tests/unit/test-rules-discount
+TESTS += tests/unit/test-rules-discount
+tests_unit_test_rules_discount_SOURCES = tests/unit/test-rules-discount.c tests/unit/test-rules-util.h
+tests_unit_test_rules_discount_CFLAGS = $(RULES_TEST_CFLAGS)
+tests_unit_test_rules_discount_LDADD = $(RULES_LIBS)
+check_PROGRAMS += tests/unit/test-load-errors
+TESTS += tests/unit/test-load-errors
+tests_unit_test_load_errors_SOURCES = tests/unit/test-load-errors.c tests/unit/test-rules-util.h
+tests_unit_test_load_errors_CFLAGS = $(RULES_TEST_CFLAGS)
+tests_unit_test_load_errors_LDADD = $(RULES_LIBS)
+EXTRA_DIST += tests/data/rules

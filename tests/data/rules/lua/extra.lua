@@ -1,0 +1,1 @@
+rule { name = "x", points = 1 }
