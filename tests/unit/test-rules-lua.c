@@ -1,0 +1,569 @@
+/* tests/unit/test-rules-lua.c — Lua rules mean what YAML rules mean
+ * (rules.md, "Lua rules"): one program written twice, in YAML and in Lua,
+ * gives identical outcomes on 1,000 baskets generated deterministically
+ * here (every discount kind, items, max, segments, experiment, limit, stop,
+ * coupons, points, bonus, multipliers, referrals, anonymous baskets, a
+ * run-time error); load errors carry file and line; run-time failures of a
+ * Lua rule (error, budget, wrong result type) become that rule's warning
+ * while the request succeeds. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lang/arena.h"
+#include "rules/program.h"
+#include "tests/unit/tap.h"
+
+/* ---- programs ------------------------------------------------------------- */
+
+static const char *const HEAD =
+	"program: t\n"
+	"currency: INR\n"
+	"timezone: Asia/Kolkata\n"
+	"points: {value: 25}\n"
+	"tiers:\n"
+	"  - name: bronze\n"
+	"  - name: silver\n"
+	"    qualify: spend_12m >= 500000\n"
+	"  - name: gold\n"
+	"    qualify: spend_12m >= 1500000\n"
+	"experiments:\n"
+	"  - name: exp1\n"
+	"    variants: {a: 50, b: 50}\n";
+
+static const char *const YAML_REST =
+	"segments:\n"
+	"  big: subtotal >= 300000\n"
+	"  regular: purchase_count > 5\n"
+	"rules:\n"
+	"  - name: vip-stop\n"
+	"    priority: 100\n"
+	"    when: coupon(\"VIP\") and tier == \"gold\"\n"
+	"    discount: {percent: 30}\n"
+	"    message: \"VIP!\"\n"
+	"    stop: true\n"
+	"  - name: pastry-3-for-2\n"
+	"    discount: {buy: 2, get: 1, items: item.category == \"pastry\"}\n"
+	"  - name: free-coffee-birthday\n"
+	"    when: attr.birth_month == month and any_item(item.category == \"coffee\")\n"
+	"    discount: {free: 1, items: item.category == \"coffee\"}\n"
+	"    limit: {per_customer: 1, window_days: 365}\n"
+	"  - name: pairing\n"
+	"    when: any_item(item.category == \"coffee\") and count_qty(item.category == \"pastry\") >= 2\n"
+	"    discount: {percent: 12.5, items: item.category == \"pastry\", max: 5000}\n"
+	"  - name: big-basket\n"
+	"    segment: big\n"
+	"    discount: {amount: 10000}\n"
+	"  - name: tag-sale\n"
+	"    when: any_item(\"sale\" in item.tags)\n"
+	"    discount: {percent: 10, items: '\"sale\" in item.tags'}\n"
+	"  - name: save10\n"
+	"    when: coupon(\"SAVE10\")\n"
+	"    discount: {percent: 10}\n"
+	"  - name: lapsed\n"
+	"    when: days_since_last_purchase > 30\n"
+	"    discount: {percent: 15}\n"
+	"  - name: base-earn\n"
+	"    points: net // 100\n"
+	"  - name: beans\n"
+	"    when: any_item(item.category == \"beans\")\n"
+	"    points: sum_net(item.category == \"beans\") // 100\n"
+	"  - name: tea-bonus\n"
+	"    when: any_item(item.category == \"tea\")\n"
+	"    bonus_points: 20 * count_qty(item.category == \"tea\")\n"
+	"  - name: gold-mult\n"
+	"    when: tier == \"gold\"\n"
+	"    points_multiplier: 1.5\n"
+	"  - name: weekday\n"
+	"    when: weekday in [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"] and channel == \"store\"\n"
+	"    points_multiplier: 2\n"
+	"  - name: exp-b\n"
+	"    experiment: exp1\n"
+	"    variant: b\n"
+	"    bonus_points: 50\n"
+	"  - name: regulars\n"
+	"    segment: regular\n"
+	"    when: hour >= 7 and hour < 11\n"
+	"    bonus_points: 40\n"
+	"    message: \"Good morning\"\n"
+	"  - name: referral\n"
+	"    when: referred_by != null and purchase_count == 0\n"
+	"    bonus_points: 100\n"
+	"    referrer_bonus_points: 300\n"
+	"  - name: pune\n"
+	"    when: attr.city == \"Pune\" and store == \"S1\"\n"
+	"    bonus_points: 75\n"
+	"  - name: upgrade\n"
+	"    when: tier == \"bronze\" and spend_12m + net >= 500000\n"
+	"    bonus_points: 500\n"
+	"  - name: float-points\n"
+	"    when: qty > 10\n"
+	"    points: net / 1000\n"
+	"  - name: date-check\n"
+	"    when: date == \"2026-11-20\"\n"
+	"    bonus_points: 5\n"
+	"  - name: flat\n"
+	"    when: qty == 3\n"
+	"    bonus_points: 7\n"
+	"  - name: divides\n"
+	"    when: qty == 7\n"
+	"    bonus_points: 100 // (qty - 7)\n";
+
+static const char *const LUA_RULES =
+	"-- the same program as the YAML one, in Lua\n"
+	"segment(\"big\", function(ctx) return ctx.subtotal >= 300000 end)\n"
+	"segment(\"regular\", function(ctx) return ctx.customer ~= nil and ctx.customer.purchase_count > 5 end)\n"
+	"local function cat(c) return function(i) return i.category == c end end\n"
+	"local is_coffee, is_pastry, is_beans, is_tea = cat('coffee'), cat('pastry'), cat('beans'), cat('tea')\n"
+	"local function sale(i) for _, t in ipairs(i.tags) do if t == 'sale' then return true end end return false end\n"
+	"local function tier(ctx) return ctx.customer and ctx.customer.tier end\n"
+	"local workdays = { mon = true, tue = true, wed = true, thu = true, fri = true }\n"
+	"rule { name = 'vip-stop', priority = 100,\n"
+	"  when = function(ctx) return ctx:coupon(\"VIP\") and tier(ctx) == 'gold' end,\n"
+	"  discount = { percent = 30 }, message = 'VIP!', stop = true }\n"
+	"rule { name = 'pastry-3-for-2', discount = { buy = 2, get = 1, items = is_pastry } }\n"
+	"rule { name = 'free-coffee-birthday',\n"
+	"  when = function(ctx) return ctx.attr.birth_month == ctx.month and ctx:any_item(is_coffee) end,\n"
+	"  discount = { free = 1, items = is_coffee }, limit = { per_customer = 1, window_days = 365 } }\n"
+	"rule { name = 'pairing',\n"
+	"  when = function(ctx) return ctx:any_item(is_coffee) and ctx:count_qty(is_pastry) >= 2 end,\n"
+	"  discount = { percent = 12.5, items = is_pastry, max = 5000 } }\n"
+	"rule { name = 'big-basket', segment = 'big', discount = { amount = 10000 } }\n"
+	"rule { name = 'tag-sale', when = function(ctx) return ctx:any_item(sale) end,\n"
+	"  discount = { percent = 10, items = sale } }\n"
+	"rule { name = 'save10', when = function(ctx) return ctx:coupon('SAVE10') end, discount = { percent = 10 } }\n"
+	"rule { name = 'lapsed', when = function(ctx)\n"
+	"    local c = ctx.customer\n"
+	"    return c ~= nil and c.days_since_last_purchase ~= nil and c.days_since_last_purchase > 30\n"
+	"  end, discount = { percent = 15 } }\n"
+	"rule { name = 'base-earn', points = function(ctx) return ctx.net // 100 end }\n"
+	"rule { name = 'beans', when = function(ctx) return ctx:any_item(is_beans) end,\n"
+	"  points = function(ctx) return ctx:sum_net(is_beans) // 100 end }\n"
+	"rule { name = 'tea-bonus', when = function(ctx) return ctx:any_item(is_tea) end,\n"
+	"  bonus_points = function(ctx) return 20 * ctx:count_qty(is_tea) end }\n"
+	"rule { name = 'gold-mult', when = function(ctx) return tier(ctx) == 'gold' end, points_multiplier = 1.5 }\n"
+	"rule { name = 'weekday', when = function(ctx) return workdays[ctx.weekday] == true and ctx.channel == 'store' end,\n"
+	"  points_multiplier = 2 }\n"
+	"rule { name = 'exp-b', experiment = 'exp1', variant = 'b', bonus_points = 50 }\n"
+	"rule { name = 'regulars', segment = 'regular', when = function(ctx) return ctx.hour >= 7 and ctx.hour < 11 end,\n"
+	"  bonus_points = 40, message = 'Good morning' }\n"
+	"rule { name = 'referral', when = function(ctx)\n"
+	"    local c = ctx.customer\n"
+	"    return c ~= nil and c.referred_by ~= nil and c.purchase_count == 0\n"
+	"  end, bonus_points = 100, referrer_bonus_points = function(ctx) return 300 end }\n"
+	"rule { name = 'pune', when = function(ctx) return ctx.attr.city == 'Pune' and ctx.store == 'S1' end, bonus_points = 75 }\n"
+	"rule { name = 'upgrade', when = function(ctx)\n"
+	"    return tier(ctx) == 'bronze' and ctx.customer.spend_12m + ctx.net >= 500000\n"
+	"  end, bonus_points = 500 }\n"
+	"rule { name = 'float-points', when = function(ctx) return ctx.qty > 10 end,\n"
+	"  points = function(ctx) return ctx.net / 1000 end }\n"
+	"rule { name = 'date-check', when = function(ctx) return ctx.date == '2026-11-20' end, bonus_points = 5 }\n"
+	"rule { name = 'flat', when = function(ctx) return ctx.qty == 3 end, bonus_points = 7 }\n"
+	"rule { name = 'divides', when = function(ctx) return ctx.qty == 7 end,\n"
+	"  bonus_points = function(ctx) return 100 // (ctx.qty - 7) end }\n";
+
+static char tmpl_root[] = "/tmp/test-rules-lua-XXXXXX";
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f)) {
+		tap_diag("cannot write %s", path);
+		exit(1);
+	}
+}
+
+static char *mkprog(const char *sub)
+{
+	static char dirs[8][512];
+	static int nd;
+	char *d = dirs[nd++ % 8];
+
+	snprintf(d, 512, "%s/%s", tmpl_root, sub);
+	if (mkdir(d, 0700)) {
+		tap_diag("mkdir %s", d);
+		exit(1);
+	}
+	return d;
+}
+
+static void rmprog(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+}
+
+static program *load(const char *dir, prog_errors *errs)
+{
+	prog_limits lim = { 0, 0 };
+	memset(errs, 0, sizeof *errs);
+	program *p = program_load(dir, &lim, errs);
+	if (!p)
+		for (size_t i = 0; i < errs->n; i++)
+			tap_diag("%s:%d:%d: %s", errs->v[i].file, errs->v[i].line, errs->v[i].col,
+				errs->v[i].message);
+	return p;
+}
+
+/* ---- baskets ---------------------------------------------------------------- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(uint32_t n)
+{
+	/* xorshift64*: the same baskets on every run and machine */
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return (uint32_t)((rng * 0x2545f4914f6cdd1dull) >> 33) % n;
+}
+
+typedef struct cat_item {
+	const char *sku, *category;
+	int64_t price;
+} cat_item;
+
+static const cat_item CATALOG[] = {
+	{ "LATTE", "coffee", 24000 }, { "ESPRESSO", "coffee", 15000 }, { "CAPPUCCINO", "coffee", 24000 },
+	{ "CROISSANT", "pastry", 12000 }, { "MUFFIN", "pastry", 9000 }, { "DANISH", "pastry", 12000 },
+	{ "BEANS-1KG", "beans", 150000 }, { "BEANS-250", "beans", 45000 }, { "CHAI", "tea", 8000 },
+	{ "GREEN-TEA", "tea", 11000 }, { "MUG", "merch", 60000 }, { "GIFT", NULL, 0 },
+};
+#define NCAT (sizeof CATALOG / sizeof CATALOG[0])
+
+static rl_str S(const char *s) { rl_str r = { s, s ? (uint32_t)strlen(s) : 0 }; return r; }
+
+typedef struct gen {
+	rl_basket b;
+	rl_item items[8];
+	rl_str coupons[3];
+	rl_str sale_tag;
+	rl_attr battrs[1];
+	rl_customer c;
+	bool anon;
+	rl_attr cattrs[2];
+	int64_t qa[3];
+	rl_fire fires[1];
+} gen;
+
+static void generate(gen *g)
+{
+	static const char *const codes[] = { "VIP", "save10", "SAVE10", "BOGUS" };
+	int64_t base = 1793491200; /* 2026-11-01T00:00:00Z */
+
+	memset(g, 0, sizeof *g);
+	g->sale_tag = S("sale");
+	g->b.nitems = 1 + rnd(6);
+	for (uint32_t i = 0; i < g->b.nitems; i++) {
+		const cat_item *c = &CATALOG[rnd(NCAT)];
+		rl_item *it = &g->items[i];
+		it->sku = S(c->sku);
+		it->category = S(c->category);
+		it->price = c->price;
+		it->qty = rnd(5) == 0 ? 1 + rnd(12) : 1 + rnd(3);
+		if (rnd(4) == 0) {
+			it->tags = &g->sale_tag;
+			it->ntags = 1;
+		}
+	}
+	g->b.items = g->items;
+	for (uint32_t i = 0, n = rnd(3); i < n; i++)
+		g->coupons[g->b.ncoupons++] = S(codes[rnd(4)]);
+	g->b.coupons = g->coupons;
+	g->b.channel = S(rnd(3) == 0 ? "app" : rnd(4) == 0 ? NULL : "store");
+	g->b.store = S(rnd(2) ? "S1" : "S2");
+	g->b.ts = base + (int64_t)rnd(30 * 86400);
+	if (rnd(5) == 0) {
+		g->battrs[0].key = S("city");
+		g->battrs[0].val = rnd(2) ? expr_str("Pune", 4) : expr_str("Mumbai", 6);
+		g->b.attrs = g->battrs;
+		g->b.nattrs = 1;
+	}
+	g->anon = rnd(7) == 0;
+	rl_customer *c = &g->c;
+	c->id = S(rnd(2) ? "C-0001" : "C-0002");
+	c->exists = true;
+	c->points = rnd(5000);
+	c->spend_12m = (int64_t)rnd(2000000);
+	c->lifetime_spend = c->spend_12m + rnd(100000);
+	c->purchase_count = rnd(4) == 0 ? 0 : rnd(20);
+	c->has_last_purchase = c->purchase_count > 0;
+	c->last_purchase_at = g->b.ts - (int64_t)rnd(60 * 86400);
+	c->enrolled_at = g->b.ts - (int64_t)rnd(400 * 86400);
+	c->referred_by = S(rnd(3) == 0 ? "C-0009" : NULL);
+	c->referrals = rnd(3);
+	g->cattrs[0].key = S("birth_month");
+	g->cattrs[0].val = expr_int(10 + rnd(3));
+	g->cattrs[1].key = S("city");
+	g->cattrs[1].val = rnd(2) ? expr_str("Pune", 4) : expr_str("Mumbai", 6);
+	c->attrs = g->cattrs;
+	c->nattrs = 2;
+	g->qa[1] = c->spend_12m >= 500000 ? g->b.ts - 86400 : 0;
+	g->qa[2] = c->spend_12m >= 1500000 ? g->b.ts - 86400 : 0;
+	c->tier_qualified_at = g->qa;
+	c->ntiers = 3;
+	if (rnd(3) == 0) {
+		g->fires[0].rule = S("free-coffee-birthday");
+		g->fires[0].ts = g->b.ts - (int64_t)rnd(500) * 86400;
+		c->fires = g->fires;
+		c->nfires = 1;
+	}
+}
+
+/* ---- comparing outcomes ------------------------------------------------ */
+
+static bool same_outcome(const program *py, const rl_outcome *a, const program *pl, const rl_outcome *b,
+	uint32_t nitems, char *why, size_t n)
+{
+#define DIFF(cond, ...) do { if (cond) { snprintf(why, n, __VA_ARGS__); return false; } } while (0)
+	DIFF(a->status != b->status, "status %d vs %d", a->status, b->status);
+	if (a->status != RL_OK)
+		return true;
+	DIFF(a->subtotal != b->subtotal, "subtotal");
+	DIFF(a->discount_total != b->discount_total, "discount_total %lld vs %lld",
+		(long long)a->discount_total, (long long)b->discount_total);
+	DIFF(a->total != b->total, "total");
+	DIFF(a->earned != b->earned, "earned %lld vs %lld", (long long)a->earned, (long long)b->earned);
+	DIFF(a->referrer_bonus_total != b->referrer_bonus_total, "referrer bonus");
+	DIFF(a->redeemed_points != b->redeemed_points, "redeemed");
+	DIFF(a->tier_before != b->tier_before || a->tier_after != b->tier_after, "tiers");
+	for (uint32_t i = 0; i < nitems; i++)
+		DIFF(a->lines[i].discount != b->lines[i].discount || a->lines[i].net != b->lines[i].net,
+			"line %u", i);
+	DIFF(a->napplied != b->napplied, "napplied %u vs %u", a->napplied, b->napplied);
+	for (uint32_t i = 0; i < a->napplied; i++) {
+		const rl_applied *x = &a->applied[i], *y = &b->applied[i];
+		DIFF(strcmp(program_rule_name(py, (uint32_t)x->rule), program_rule_name(pl, (uint32_t)y->rule)),
+			"applied[%u] %s vs %s", i, program_rule_name(py, (uint32_t)x->rule),
+			program_rule_name(pl, (uint32_t)y->rule));
+		DIFF(x->discount != y->discount || x->points != y->points || x->bonus_points != y->bonus_points ||
+			x->has_multiplier != y->has_multiplier || x->multiplier_x100 != y->multiplier_x100 ||
+			x->referrer_bonus_points != y->referrer_bonus_points ||
+			(x->message.p == NULL) != (y->message.p == NULL), "applied[%u] (%s) values", i,
+			program_rule_name(py, (uint32_t)x->rule));
+	}
+	DIFF(a->nsegments != b->nsegments, "nsegments");
+	for (uint32_t i = 0; i < a->nsegments; i++)
+		DIFF(strcmp(program_segment_name(py, (uint32_t)a->segments[i]),
+			program_segment_name(pl, (uint32_t)b->segments[i])), "segment %u", i);
+	DIFF(a->ncoupons != b->ncoupons, "ncoupons");
+	for (uint32_t i = 0; i < a->ncoupons; i++)
+		DIFF(a->coupons[i].accepted != b->coupons[i].accepted ||
+			strcmp(a->coupons[i].reason ? a->coupons[i].reason : "",
+				b->coupons[i].reason ? b->coupons[i].reason : ""),
+			"coupon %u: %d %s vs %d %s", i, a->coupons[i].accepted,
+			a->coupons[i].reason ? a->coupons[i].reason : "-", b->coupons[i].accepted,
+			b->coupons[i].reason ? b->coupons[i].reason : "-");
+	DIFF(a->nmessages != b->nmessages, "nmessages");
+	DIFF(a->nexperiments != b->nexperiments, "nexperiments");
+	DIFF(a->nfired_limited != b->nfired_limited, "fired limited");
+	DIFF(a->nwarnings != b->nwarnings, "nwarnings %u vs %u (%s)", a->nwarnings, b->nwarnings,
+		b->nwarnings ? b->warnings[0].message : a->warnings[0].message);
+	for (uint32_t i = 0; i < a->nwarnings; i++)
+		DIFF(strcmp(program_rule_name(py, (uint32_t)a->warnings[i].rule),
+			program_rule_name(pl, (uint32_t)b->warnings[i].rule)), "warning %u", i);
+	return true;
+#undef DIFF
+}
+
+static void equivalence(void)
+{
+	char *dy = mkprog("yaml"), *dl = mkprog("lua");
+	char *yaml = malloc(strlen(HEAD) + strlen(YAML_REST) + 1);
+	prog_errors ey, el;
+
+	strcpy(yaml, HEAD);
+	strcat(yaml, YAML_REST);
+	write_file(dy, "program.yaml", yaml);
+	write_file(dl, "program.yaml", HEAD);
+	write_file(dl, "rules.lua", LUA_RULES);
+	free(yaml);
+	program *py = load(dy, &ey), *pl = load(dl, &el);
+	ok(py != NULL, "YAML program loads");
+	ok(pl != NULL, "Lua program loads");
+	if (!py || !pl) {
+		program_free(py);
+		program_free(pl);
+		return;
+	}
+	is_int(program_nrules(pl), program_nrules(py), "same number of rules");
+	is_int(program_nsegments(pl), program_nsegments(py), "same number of segments");
+	for (uint32_t i = 0; i < program_nrules(py); i++)
+		if (strcmp(program_rule_name(py, i), program_rule_name(pl, i)) != 0) {
+			ok(0, "rule order differs at %u", i);
+			break;
+		}
+
+	arena ma, mb;
+	arena_init(&ma, 1 << 16, 0);
+	arena_init(&mb, 1 << 16, 0);
+	int same = 0, fired = 0, warned = 0, anon = 0;
+	char why[300] = "";
+	for (int k = 0; k < 1000; k++) {
+		gen g;
+		rl_outcome oa, ob;
+		generate(&g);
+		arena_reset(&ma);
+		arena_reset(&mb);
+		rl_evaluate(py, g.anon ? NULL : &g.c, &g.b, &ma, &oa);
+		rl_evaluate(pl, g.anon ? NULL : &g.c, &g.b, &mb, &ob);
+		if (same_outcome(py, &oa, pl, &ob, g.b.nitems, why, sizeof why)) {
+			same++;
+		} else {
+			tap_diag("basket %d differs: %s", k, why);
+			if (k - same > 5)
+				break;
+		}
+		fired += (int)oa.napplied;
+		warned += oa.nwarnings > 0;
+		anon += g.anon;
+	}
+	is_int(same, 1000, "1,000 baskets: identical outcomes");
+	ok(fired > 3000 && warned > 0 && anon > 50, "the baskets exercise the rules (%d fired, %d with warnings, %d anonymous)",
+		fired, warned, anon);
+	arena_free(&ma);
+	arena_free(&mb);
+	program_free(py);
+	program_free(pl);
+	rmprog(dy);
+	rmprog(dl);
+}
+
+/* ---- load errors ---------------------------------------------------------- */
+
+static void load_errors(const char *name, const char *lua, const char *const *want, size_t nwant)
+{
+	char *d = mkprog(name);
+	prog_errors e;
+	char buf[600];
+
+	write_file(d, "program.yaml", HEAD);
+	write_file(d, "rules.lua", lua);
+	prog_limits lim = { 0, 0 };
+	memset(&e, 0, sizeof e);
+	program *p = program_load(d, &lim, &e);
+	ok(p == NULL, "%s: refused", name);
+	program_free(p);
+	is_int(e.n, nwant, "%s: %zu errors", name, nwant);
+	for (size_t i = 0; i < e.n && i < nwant; i++) {
+		snprintf(buf, sizeof buf, "%s:%d:%d: %s", e.v[i].file, e.v[i].line, e.v[i].col, e.v[i].message);
+		is_str(buf, want[i], "%s: error %zu", name, i + 1);
+	}
+	prog_errors_free(&e);
+	rmprog(d);
+}
+
+static void errors(void)
+{
+	static const char *const keys[] = {
+		"rules.lua:2:1: 'when' must be a function or a boolean, not an integer",
+		"rules.lua:3:1: unknown rule key 'bonus'",
+		"rules.lua:3:1: unknown rule key 'colour'",
+		"rules.lua:4:1: rule needs a 'name'",
+		"rules.lua:5:1: 'percent' has more than two decimals",
+		"rules.lua:6:1: unknown segment 'nosuch'",
+		"rules.lua:7:1: duplicate rule 'a' (first defined at rules.lua:1:1)",
+		"rules.lua:8:1: 'discount' needs exactly one of percent, amount, free, buy/get",
+		"rules.lua:9:1: segment needs a name and a function: segment(\"name\", function(ctx) ... end)",
+		"rules.lua:10:1: 'stop' must be true or false, not a string",
+		"rules.lua:11:1: rule 'n' has no action (discount, points, bonus_points, points_multiplier, referrer_bonus_points or message)",
+	};
+	load_errors("keys",
+		"rule { name = 'a', points = 1 }\n"
+		"rule { name = 'b', when = 5, points = 1 }\n"
+		"rule { name = 'c', bonus = 5, colour = 'red', points = 2 }\n"
+		"rule { points = 1 }\n"
+		"rule { name = 'e', discount = { percent = 12.345 } }\n"
+		"rule { name = 'f', segment = 'nosuch', points = 1 }\n"
+		"rule { name = 'a', points = 1 }\n"
+		"rule { name = 'h', discount = { percent = 10, amount = 5 } }\n"
+		"segment('s')\n"
+		"rule { name = 'm', stop = 'yes', points = 1 }\n"
+		"rule { name = 'n' }\n",
+		keys, sizeof keys / sizeof keys[0]);
+
+	static const char *const syntax[] = { "rules.lua:3:1: unexpected symbol near '}'" };
+	load_errors("syntax", "rule { name = 'a', points = 1 }\n\nrule { name = }\n", syntax, 1);
+
+	static const char *const runtime[] = { "rules.lua:2:1: undefined global 'rulez'" };
+	load_errors("runtime", "rule { name = 'a', points = 1 }\nrulez { name = 'b' }\n", runtime, 1);
+
+	static const char *const loop[] = { "rules.lua:1:1: instruction budget exceeded (1000000 instructions)" };
+	load_errors("loop", "while true do end\n", loop, 1);
+
+	static const char *const blocked[] = { "rules.lua:1:1: 'os' is not available in the sandbox" };
+	load_errors("blocked", "local x = os.getenv('HOME')\n", blocked, 1);
+}
+
+/* ---- run-time failures are warnings ------------------------------------ */
+
+static void warnings(void)
+{
+	char *d = mkprog("warn");
+	prog_errors e;
+
+	write_file(d, "program.yaml", HEAD);
+	write_file(d, "rules.lua",
+		"rule { name = 'ok', bonus_points = 1 }\n"
+		"rule { name = 'boom', when = function(ctx)\n  error('no way')\nend, bonus_points = 2 }\n"
+		"rule { name = 'loop', when = function(ctx) while true do end end, bonus_points = 4 }\n"
+		"rule { name = 'type', when = function(ctx) return 1 end, bonus_points = 8 }\n"
+		"rule { name = 'write', when = function(ctx) ctx.net = 0 return true end, bonus_points = 16 }\n"
+		"rule { name = 'item-write', when = function(ctx) ctx.items[1].price = 0 return true end, bonus_points = 32 }\n"
+		"rule { name = 'pts', points = function(ctx) return 'many' end }\n"
+		"rule { name = 'typo', when = function(ctx) return ctx.nett > 0 end, bonus_points = 64 }\n");
+	program *p = load(d, &e);
+	ok(p != NULL, "program with failing rules loads");
+	if (!p)
+		return;
+	gen g;
+	rl_outcome o;
+	arena m;
+	arena_init(&m, 1 << 16, 0);
+	generate(&g);
+	rl_evaluate(p, &g.c, &g.b, &m, &o);
+	is_int(o.status, RL_OK, "the request succeeds");
+	is_int(o.earned, 1, "only the sound rule gives points");
+	is_int(o.nwarnings, 7, "seven warnings");
+	const char *want[] = {
+		"rules.lua:3: no way",
+		"rules.lua:5: instruction budget exceeded (1000000 instructions)",
+		"'when' must return true, false or nil, not number",
+		"rules.lua:7: ctx is read-only",
+		"rules.lua:8: item is read-only",
+		"rules.lua:10: ctx has no field 'nett'",
+		"'points' must return a number, not string",
+	};
+	/* phase 1 warnings first (rule order), then phase 2 */
+	for (uint32_t i = 0; i < o.nwarnings && i < 7; i++)
+		is_str(o.warnings[i].message, want[i], "warning %u (%s)", i, program_rule_name(p, (uint32_t)o.warnings[i].rule));
+	/* and the next request is evaluated normally */
+	arena_reset(&m);
+	rl_evaluate(p, &g.c, &g.b, &m, &o);
+	is_int(o.earned, 1, "next request: same result");
+	arena_free(&m);
+	program_free(p);
+	rmprog(d);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpl_root)) {
+		tap_diag("mkdtemp");
+		return 1;
+	}
+	equivalence();
+	errors();
+	warnings();
+	rmdir(tmpl_root);
+	return tap_done();
+}
