@@ -318,9 +318,23 @@ l_var_bool:
 	if (v->t == EV_BOOL)
 		OUTCOME(v->u.b);
 	OUTCOME(expr_cond_node(c->n, f));
-l_expr_cmp_i:
-	if (expr_eval_node(c->n->a, f, &tmp))
+l_expr_cmp_i: {
+	/* `spend_12m + net >= 500000`: a sum or difference of two names is
+	 * computed here; anything else by the tree */
+	const enode *a = c->n->a;
+	if ((a->op == OP_ADD || a->op == OP_SUB) && a->a->op == OP_VAR && a->b->op == OP_VAR) {
+		const expr_value *x = &f->vars[a->a->slot], *y = &f->vars[a->b->slot];
+		if (x->t == EV_INT && y->t == EV_INT
+		    && !(a->op == OP_ADD ? __builtin_add_overflow(x->u.i, y->u.i, &tmp.u.i)
+			: __builtin_sub_overflow(x->u.i, y->u.i, &tmp.u.i))) {
+			tmp.t = EV_INT;
+			goto have_tmp;
+		}
+	}
+	if (expr_eval_node(a, f, &tmp))
 		return -1;
+	}
+have_tmp:
 	if (__builtin_expect(tmp.t == EV_INT, 1)) {
 		switch (c->n->sub) {
 		case OP_EQ: OUTCOME(tmp.u.i == c->i);

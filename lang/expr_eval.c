@@ -280,12 +280,15 @@ static int item_in(const enode *n, expr_frame *f)
 
 static expr_cond_fn pick_cmpk(const enode *n)
 {
-	static const expr_cond_fn var_int[] = { var_int_eq, var_int_ne, var_int_lt, var_int_le, var_int_gt, var_int_ge };
-	static const expr_cond_fn item_int[] = { item_int_eq, item_int_ne, item_int_lt, item_int_le, item_int_gt, item_int_ge };
-	if (n->k.t == EV_INT) {
+	/* ORDER: OP_EQ .. OP_GE */
+	static const expr_cond_fn int_fns[2][6] = {
+		{ var_int_eq, var_int_ne, var_int_lt, var_int_le, var_int_gt, var_int_ge },
+		{ item_int_eq, item_int_ne, item_int_lt, item_int_le, item_int_gt, item_int_ge },
+	};
+	if (n->k.t == EV_INT && n->sub >= OP_EQ && n->sub <= OP_GE) {
 		if (n->a)
 			return expr_int_cmp;
-		return (n->scope ? item_int : var_int)[n->sub - OP_EQ];
+		return int_fns[n->scope ? 1 : 0][n->sub - OP_EQ];
 	}
 	if (n->k.t == EV_STR && !n->a && (n->sub == OP_EQ || n->sub == OP_NE) && n->k.u.s.n <= 16) {
 		if (n->scope)

@@ -1,12 +1,16 @@
 # lang/local.mk — the rule languages: expression language and Lua sandbox.
 # Owned by lang/; tests and fuzz targets of this layer are listed here too.
 noinst_LIBRARIES += lang/liblang.a
-lang_liblang_a_SOURCES = \
-	lang/arena.c lang/arena.h \
+# the expression language alone: also compiled into its fuzz target, so
+# that libFuzzer sees coverage inside it
+LANG_EXPR_SOURCES = \
 	lang/expr.h lang/expr_internal.h \
 	lang/expr_lex.c lang/expr_parse.c lang/expr_check.c \
 	lang/expr_compile.c lang/expr_code.c lang/expr_eval.c lang/expr_value.c \
 	lang/expr_builtin.c lang/expr_env.c
+lang_liblang_a_SOURCES = \
+	lang/arena.c lang/arena.h \
+	$(LANG_EXPR_SOURCES)
 lang_liblang_a_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS)
 LANG_LIBS = lang/liblang.a $(LUA_LIBS) -lm
 
@@ -33,3 +37,13 @@ TESTS += tests/unit/test-luasb
 tests_unit_test_luasb_SOURCES = tests/unit/test-luasb.c tests/unit/tap.h
 tests_unit_test_luasb_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS)
 tests_unit_test_luasb_LDADD = $(LANG_LIBS)
+
+# Expression language: libFuzzer target (configure CC=clang --enable-fuzzing).
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-expr
+tests_fuzz_fuzz_expr_SOURCES = tests/fuzz/fuzz-expr.c lang/arena.c $(LANG_EXPR_SOURCES)
+tests_fuzz_fuzz_expr_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_expr_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_expr_LDADD = -lm
+endif
+EXTRA_DIST += tests/fuzz/corpus-expr
