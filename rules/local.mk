@@ -26,6 +26,12 @@ TESTS += tests/unit/test-rules-lua
 tests_unit_test_rules_lua_SOURCES = tests/unit/test-rules-lua.c tests/unit/tap.h $(LUA_RULES_SOURCES)
 tests_unit_test_rules_lua_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS) $(YAML_CFLAGS)
 tests_unit_test_rules_lua_LDADD = $(RULES_LIBS)
+# Lua rules against YAML rules, and runaway costs (run by hand).
+noinst_PROGRAMS += bench/bench-lua
+bench_bench_lua_SOURCES = bench/bench-lua.c $(LUA_RULES_SOURCES)
+bench_bench_lua_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS) $(YAML_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+bench_bench_lua_LDADD = $(RULES_LIBS)
+EXTRA_DIST += examples/coffee-club-lua/program.yaml examples/coffee-club-lua/rules.lua
 
 # Unit tests of rules/ (tests/unit/test-rules-*.c, test-load-*.c).
 RULES_TEST_CFLAGS = $(AM_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
@@ -40,3 +46,16 @@ tests_unit_test_load_errors_SOURCES = tests/unit/test-load-errors.c tests/unit/t
 tests_unit_test_load_errors_CFLAGS = $(RULES_TEST_CFLAGS)
 tests_unit_test_load_errors_LDADD = $(RULES_LIBS)
 EXTRA_DIST += tests/data/rules
+check_PROGRAMS += tests/unit/test-rules-eval
+TESTS += tests/unit/test-rules-eval
+tests_unit_test_rules_eval_SOURCES = tests/unit/test-rules-eval.c tests/unit/test-rules-util.h
+tests_unit_test_rules_eval_CFLAGS = $(RULES_TEST_CFLAGS) $(XXHASH_CFLAGS)
+tests_unit_test_rules_eval_LDADD = $(RULES_LIBS)
+check_PROGRAMS += tests/unit/test-rules-points tests/unit/test-rules-coffee
+TESTS += tests/unit/test-rules-points tests/unit/test-rules-coffee
+tests_unit_test_rules_points_SOURCES = tests/unit/test-rules-points.c tests/unit/test-rules-util.h
+tests_unit_test_rules_points_CFLAGS = $(RULES_TEST_CFLAGS)
+tests_unit_test_rules_points_LDADD = $(RULES_LIBS)
+tests_unit_test_rules_coffee_SOURCES = tests/unit/test-rules-coffee.c tests/unit/test-rules-util.h
+tests_unit_test_rules_coffee_CFLAGS = $(RULES_TEST_CFLAGS)
+tests_unit_test_rules_coffee_LDADD = $(RULES_LIBS)
