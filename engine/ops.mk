@@ -25,3 +25,12 @@ TESTS += tests/unit/test-store-import
 tests_unit_test_store_import_SOURCES = tests/unit/test-store-import.c
 tests_unit_test_store_import_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_unit_test_store_import_LDADD = $(ENGINE_LIBS)
+
+# a failing group commit (fault-injecting VFS)
+check_PROGRAMS += tests/unit/test-store-fail
+TESTS += tests/unit/test-store-fail
+tests_unit_test_store_fail_SOURCES = tests/unit/test-store-fail.c \
+	engine/store_sqlite.c engine/store_schema.c engine/store_customer.c \
+	engine/store_ledger.c engine/store_txn.c engine/store_forget.c
+tests_unit_test_store_fail_CFLAGS = $(tests_unit_test_store_CFLAGS)
+tests_unit_test_store_fail_LDADD = $(tests_unit_test_store_LDADD)
