@@ -185,6 +185,8 @@ bool store_after_commit(store *s, store_done_fn done, void *ud);
 /* Commits the open group now (tests, shutdown). 0 ok. */
 int store_flush(store *s);
 const char *store_errmsg(const store *s);
+/* Customers in the cache and their approximate bytes (bounded by cache_mb). */
+void store_cache_stats(const store *s, size_t *entries, size_t *bytes);
 
 /* For loyaltyctl import/export and tests. */
 struct sqlite3 *store_db(store *s);

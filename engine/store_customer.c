@@ -460,6 +460,8 @@ int store_cust_get(store *s, const char *id, size_t n, store_cust **out)
 		return -1;
 	}
 	cache_insert(s, c);
+	if (s->bytes > s->max_bytes)
+		store_cache_over(s);
 	*out = c;
 	return 0;
 nomem:

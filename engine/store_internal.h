@@ -35,6 +35,8 @@ struct store {
 	struct event_base *base;
 	struct event *timer;
 	bool timer_armed;
+	struct event *evict_ev;  /* runs eviction outside any handler */
+	bool evict_armed;
 	sqlite3_stmt *st[ST__COUNT];
 
 	bool in_group;          /* BEGIN issued, COMMIT not yet */
@@ -61,6 +63,7 @@ void store_cache_init(store *s);
 void store_cache_clear(store *s);           /* drop every entry (state reloads from the file) */
 void store_cache_free(store *s);
 void store_cache_evict(store *s);
+void store_cache_over(store *s);            /* over budget: schedule an eviction */
 void store_cache_drop(store *s, store_cust *c); /* frees c */           /* clean entries until under budget */
 void store_cust_touch(store *s, store_cust *c); /* marks it written in the open group */
 

@@ -165,6 +165,25 @@ static void timer_cb(evutil_socket_t fd, short what, void *ud)
 	group_commit(s);
 }
 
+static void evict_cb(evutil_socket_t fd, short what, void *ud)
+{
+	(void)fd;
+	(void)what;
+	store *s = ud;
+	s->evict_armed = false;
+	store_cache_evict(s);
+}
+
+/* Called when a load put the cache over its budget. Handlers may hold
+ * pointers into the cache, so eviction waits for the loop. */
+void store_cache_over(store *s)
+{
+	if (s->evict_ev && !s->evict_armed) {
+		event_active(s->evict_ev, 0, 0);
+		s->evict_armed = true;
+	}
+}
+
 static void arm_timer(store *s, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
@@ -270,6 +289,12 @@ size_t store_pending(const store *s)
 	return s->pending;
 }
 
+void store_cache_stats(const store *s, size_t *entries, size_t *bytes)
+{
+	*entries = s->ncached;
+	*bytes = s->bytes;
+}
+
 store *store_open(struct event_base *base, const store_config *cfg, char *err, size_t errsz)
 {
 	store *s = calloc(1, sizeof *s);
@@ -314,7 +339,8 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 	}
 	if (base) {
 		s->timer = evtimer_new(base, timer_cb, s);
-		if (!s->timer) {
+		s->evict_ev = event_new(base, -1, 0, evict_cb, s);
+		if (!s->timer || !s->evict_ev) {
 			snprintf(err, errsz, "%s: cannot create the commit timer", s->path);
 			goto fail;
 		}
@@ -330,6 +356,8 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 fail:
 	if (s->timer)
 		event_free(s->timer);
+	if (s->evict_ev)
+		event_free(s->evict_ev);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	if (s->db)
@@ -349,6 +377,8 @@ int store_close(store *s)
 	int rc = group_commit(s);
 	if (s->timer)
 		event_free(s->timer);
+	if (s->evict_ev)
+		event_free(s->evict_ev);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	store_cache_free(s);

@@ -226,6 +226,40 @@ static void test_batch(void)
 	event_base_free(base);
 }
 
+static void test_cache_bound(void)
+{
+	store *s = open_store(NULL, STORE_OFF); /* cache_mb = 1 */
+	char id[32];
+	size_t n, bytes;
+	store_write_begin(s);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(id, sizeof id, "M-%06d", i);
+		store_cust_create(s, id, strlen(id), 1, NULL, 0);
+	}
+	store_write_end(s, NULL, NULL); /* commits, then evicts */
+	store_cache_stats(s, &n, &bytes);
+	ok(bytes <= 1024 * 1024, "after the commit the cache is within cache_mb (%zu bytes, %zu entries)", bytes, n);
+	ok(n > 100, "and still holds customers");
+	store_close(s);
+
+	struct event_base *base = event_base_new();
+	s = open_store(base, STORE_OFF);
+	store_cust *c;
+	int found = 0;
+	for (int i = 0; i < 20000; i++) {
+		snprintf(id, sizeof id, "M-%06d", i);
+		found += store_cust_get(s, id, strlen(id), &c) == 0;
+	}
+	is_int(found, 20000, "20000 customers read back");
+	store_cache_stats(s, &n, &bytes);
+	ok(bytes > 1024 * 1024, "reads alone go over the budget inside one callback");
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	store_cache_stats(s, &n, &bytes);
+	ok(bytes <= 1024 * 1024, "the loop's eviction brings it back (%zu bytes)", bytes);
+	store_close(s);
+	event_base_free(base);
+}
+
 static void test_crash(void)
 {
 	char cpath[300];
@@ -298,6 +332,8 @@ int main(void)
 	test_txn();
 	snprintf(path, sizeof path, "%s/b.db", dir);
 	test_batch();
+	snprintf(path, sizeof path, "%s/c.db", dir);
+	test_cache_bound();
 	test_crash();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
