@@ -209,9 +209,22 @@ static int in_list(const expr_value *v, const expr_value *list)
 	const expr_value *l = list->u.l.v;
 	uint32_t cnt = list->u.l.n;
 	if (v->t == EV_STR) {
+		uint32_t n = v->u.s.n;
+		if (n <= 16) {
+			/* weekdays, channels: compare keys, not bytes */
+			uint64_t key[2], lk[2];
+			expr_str_key(v->u.s.p, n, key);
+			for (uint32_t k = 0; k < cnt; k++) {
+				if (l[k].t != EV_STR || l[k].u.s.n != n)
+					continue;
+				expr_str_key(l[k].u.s.p, n, lk);
+				if (lk[0] == key[0] && lk[1] == key[1])
+					return 1;
+			}
+			return 0;
+		}
 		for (uint32_t k = 0; k < cnt; k++)
-			if (l[k].t == EV_STR && l[k].u.s.n == v->u.s.n
-			    && (v->u.s.n == 0 || memcmp(l[k].u.s.p, v->u.s.p, v->u.s.n) == 0))
+			if (l[k].t == EV_STR && l[k].u.s.n == n && memcmp(l[k].u.s.p, v->u.s.p, n) == 0)
 				return 1;
 		return 0;
 	}
