@@ -747,5 +747,14 @@ int main(int argc, char **argv)
 	printf("RESULT ratio rules/hand-written=%.3f (best of %d passes each)\n", best_p / best_b, passes);
 	arena_free(&mem);
 	program_free(p);
+	for (size_t i = 0; i < np; i++) {
+		free((void *)ps[i].b.items);
+		free((void *)ps[i].b.coupons);
+	}
+	free(ps);
+	free(str_pool);
+	free(custs);
+	free(custs0);
+	free(htab);
 	return 0;
 }
