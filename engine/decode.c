@@ -107,6 +107,7 @@ typedef struct dec_item {
 	rl_item it;
 	uint32_t seen;
 	uint32_t tagcap;
+	uint32_t tagpos;        /* index of the next tag in the request */
 } dec_item;
 
 typedef struct dstate {
@@ -133,7 +134,7 @@ typedef struct dstate {
 	uint32_t nitems, itemcap;
 	bool items_over;
 	rl_str *coupons;
-	uint32_t ncoupons, couponcap;
+	uint32_t ncoupons, couponcap, couponpos;
 	rl_attr *attrs;
 	uint32_t nattrs, attrcap;
 	rl_str txn, customer, original_txn, referred_by, reason, channel, store;
@@ -535,11 +536,10 @@ static bool item_value(dstate *d, enum vkind k, const unsigned char *s, size_t n
 static bool tags_value(dstate *d, enum vkind k, const unsigned char *s, size_t n)
 {
 	dec_item *di = &d->items[d->nitems - 1];
-	uint32_t i = di->it.ntags;
+	uint32_t i = di->it.ntags, pos = di->tagpos++;
 	if (k != V_STR || n > DECODE_MAX_STR) {
 		add_err(d, F_ITEMS, K_TAGS, "items[%" PRIu32 "].tags[%" PRIu32 "] must be a string of at most 1024 bytes",
-			d->nitems - 1, i);
-		di->it.ntags++;
+			d->nitems - 1, pos);
 		return skip_value(d, k);
 	}
 	if (i >= DECODE_MAX_LIST) {
@@ -557,11 +557,10 @@ static bool tags_value(dstate *d, enum vkind k, const unsigned char *s, size_t n
 
 static bool coupons_value(dstate *d, enum vkind k, const unsigned char *s, size_t n)
 {
-	uint32_t i = d->ncoupons;
+	uint32_t i = d->ncoupons, pos = d->couponpos++;
 	const char *prob = k == V_STR ? ident_problem(s, n) : "must be a string";
 	if (prob) {
-		add_err(d, F_COUPONS, -1, "coupons[%" PRIu32 "] %s", i, prob);
-		d->ncoupons++;
+		add_err(d, F_COUPONS, -1, "coupons[%" PRIu32 "] %s", pos, prob);
 		return skip_value(d, k);
 	}
 	if (i >= DECODE_MAX_LIST) {

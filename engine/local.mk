@@ -40,8 +40,9 @@ EXTRA_DIST += tests/blackbox/run.sh tests/blackbox/conftest.py \
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz-decode
-tests_fuzz_fuzz_decode_SOURCES = tests/fuzz/fuzz-decode.c
+# the decoder is compiled into the target so that libFuzzer sees its coverage
+tests_fuzz_fuzz_decode_SOURCES = tests/fuzz/fuzz-decode.c engine/decode.c engine/request.c lang/arena.c
 tests_fuzz_fuzz_decode_CFLAGS = $(engine_libengine_a_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_decode_LDFLAGS = -fsanitize=fuzzer,address,undefined
-tests_fuzz_fuzz_decode_LDADD = $(ENGINE_LIBS)
+tests_fuzz_fuzz_decode_LDADD = $(YAJL_LIBS)
 endif
