@@ -56,6 +56,10 @@ def main():
     db.executescript(schema_sql(srcdir))
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
+    # every customer the purchases name, as loyaltyd would have enrolled them
+    db.executemany("INSERT INTO customers (id, enrolled_at) VALUES (?, ?)",
+                   [("C%07d" % i, T0 - DAY) for i in range(ncust)] +
+                   [("N%07d" % i, T0 - DAY) for i in range(ncust)])
     exposures = []
     for i in range(ncust):
         var = "control" if rnd.random() < 0.5 + skew / 100 else "double"

@@ -10,7 +10,7 @@ REPORT_SOURCES = \
 	engine/report_render.h engine/report_text.c engine/report_html.c engine/report_json.c \
 	engine/ctl_experiments.c engine/ctl_experiments.h
 engine_libengine_a_SOURCES += $(REPORT_SOURCES)
-engine_libengine_a_CFLAGS += $(GSL_CFLAGS)
+engine_libengine_a_CFLAGS += $(GSL_CFLAGS) $(XXHASH_CFLAGS)
 
 # The tests link the report's own sources, not libengine.a, so that they
 # build while the rest of the engine is being written.
@@ -21,9 +21,9 @@ tests_unit_test_report_stats_SOURCES = tests/unit/test-report-stats.c \
 tests_unit_test_report_stats_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 tests_unit_test_report_stats_LDADD = $(GSL_LIBS) -lm
 tests_unit_test_report_SOURCES = tests/unit/test-report.c $(REPORT_SOURCES) engine/store_schema.c
-tests_unit_test_report_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(SQLITE_CFLAGS) $(YAJL_CFLAGS) \
+tests_unit_test_report_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(SQLITE_CFLAGS) $(YAJL_CFLAGS) $(XXHASH_CFLAGS) \
 	$(YAML_CFLAGS) $(EVENT_CFLAGS)
-tests_unit_test_report_LDADD = $(GSL_LIBS) $(SQLITE_LIBS) $(YAJL_LIBS) $(YAML_LIBS) -lm
+tests_unit_test_report_LDADD = $(GSL_LIBS) $(SQLITE_LIBS) $(YAJL_LIBS) $(YAML_LIBS) $(XXHASH_LIBS) -lm
 
 # HTML rendering in headless Chromium (skips without /usr/bin/chromium).
 EXTRA_DIST += tests/blackbox/test_report_html.py bench/bench-report.sh bench/bench-report.py

@@ -162,6 +162,34 @@ static void test_data(sqlite3 *db)
 	rd_free(&d);
 }
 
+/* With many more customers than exposures the reader takes the index
+ * plan; the figures must not change. */
+static void test_index_plan(sqlite3 *db)
+{
+	exec(db, "BEGIN");
+	exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)"
+		" INSERT INTO customers (id, enrolled_at) SELECT 'k' || i, 0 FROM n");
+	exec(db, "COMMIT");
+	rd_data d;
+	char err[256];
+	is_int(rd_load_sqlite(db, "exp1", &d, err, sizeof err), 0, "index plan: load");
+	int64_t total = 0, refunded = 0, points = 0, discount = 0, purchases = 0;
+	for (size_t i = 0; i < d.ncust; i++) {
+		total += d.cust[i].total;
+		refunded += d.cust[i].refunded;
+		points += d.cust[i].points;
+		discount += d.cust[i].discount;
+		purchases += d.cust[i].purchases;
+	}
+	/* control + double: purchases 3+4, total 3500+7000, refunded 500+3000,
+	 * points 30+80, discount 150+450 */
+	ok(purchases == 7 && total == 10500 && refunded == 3500 && points == 110 && discount == 600,
+		"index plan: same sums (purchases %lld, total %lld)", (long long)purchases, (long long)total);
+	ok(d.has_discount && d.nbuckets == 3, "index plan: discounts and timeline");
+	rd_free(&d);
+	exec(db, "DELETE FROM customers");
+}
+
 static void test_calc(sqlite3 *db)
 {
 	rd_data d;
@@ -432,6 +460,7 @@ int main(void)
 	sqlite3 *db = build(path);
 	test_data(db);
 	test_calc(db);
+	test_index_plan(db);
 	test_program_weights();
 	test_cli(path);
 	test_discount_unreadable(db);
