@@ -250,11 +250,17 @@ static inline bool key_is(const expr_value *v, const expr_cins *c)
 #define OUTCOME(r) do { \
 	int r_ = (r); \
 	if (r_ > 0) { \
+		/* an end is a plain return: no indirect jump that depends \
+		 * on the outcome */ \
+		if (c->jt >= end) \
+			return c->jt == end; \
 		c = code + c->jt; \
 		goto *disp[c->op]; \
 	} \
 	if (r_ < 0) \
 		return -1; \
+	if (c->jf >= end) \
+		return c->jf == end; \
 	c = code + c->jf; \
 	goto *disp[c->op]; \
 } while (0)
@@ -277,6 +283,7 @@ static int run(const expr *e, expr_frame *f)
 		[CI_TRUE] = &&l_true, [CI_FALSE] = &&l_false,
 	};
 	const expr_cins *const code = e->code;
+	const uint32_t end = e->ncode;
 	const expr_cins *c = code;
 	const expr_value *v;
 	expr_value tmp;
