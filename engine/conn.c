@@ -394,27 +394,65 @@ void conn_accept(server *srv, int fd, bool unix_peer)
 
 /* ---- refusing a connection over max_connections ---- */
 
-static void refuse_done(struct bufferevent *bev, void *ctx)
+/* The refusal line is written at once (it fits any fresh socket buffer),
+ * then the write side is shut and whatever the client sends is read and
+ * dropped until it closes: closing with unread input would make the kernel
+ * send a reset that can destroy the line before the client reads it. */
+struct refused {
+	TAILQ_ENTRY(refused) link;
+	server *srv;
+	struct event *ev;
+	int fd;
+};
+
+static void refused_free(struct refused *rf)
 {
-	bufferevent_free(bev);
+	TAILQ_REMOVE(&rf->srv->refused, rf, link);
+	event_free(rf->ev);
+	close(rf->fd);
+	free(rf);
 }
 
-static void refuse_event(struct bufferevent *bev, short what, void *ctx)
+static void refused_cb(evutil_socket_t fd, short what, void *ctx)
 {
-	bufferevent_free(bev);
+	struct refused *rf = ctx;
+	char buf[4096];
+	ssize_t n = (what & EV_READ) ? read(fd, buf, sizeof buf) : 0;
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+		return; /* keep draining until EOF or the timeout */
+	refused_free(rf);
 }
 
 void conn_refuse(server *srv, int fd)
 {
-	struct bufferevent *bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!bev) {
+	char line[256];
+	int n = snprintf(line, sizeof line,
+		"{\"ok\":false,\"error\":{\"code\":\"overloaded\",\"message\":\"too many connections (max_connections is %u)\"}}\n",
+		srv->cfg->max_connections);
+	stats_count_request(&srv->st, -1, false);
+	struct refused *rf = calloc(1, sizeof *rf);
+	if (!rf || send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
+		free(rf);
 		close(fd);
 		return;
 	}
-	bufferevent_setcb(bev, NULL, refuse_done, refuse_event, NULL);
-	evbuffer_add_printf(bufferevent_get_output(bev),
-		"{\"ok\":false,\"error\":{\"code\":\"overloaded\",\"message\":\"too many connections (max_connections is %u)\"}}\n",
-		srv->cfg->max_connections);
-	bufferevent_enable(bev, EV_WRITE);
-	stats_count_request(&srv->st, -1, false);
+	shutdown(fd, SHUT_WR);
+	rf->srv = srv;
+	rf->fd = fd;
+	rf->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, refused_cb, rf);
+	if (!rf->ev) {
+		close(fd);
+		free(rf);
+		return;
+	}
+	struct timeval tv = { 2, 0 };
+	event_add(rf->ev, &tv);
+	TAILQ_INSERT_TAIL(&srv->refused, rf, link);
+}
+
+void conn_refused_free_all(server *srv)
+{
+	struct refused *rf;
+	while ((rf = TAILQ_FIRST(&srv->refused)))
+		refused_free(rf);
 }

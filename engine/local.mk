@@ -35,7 +35,7 @@ tests_unit_test_config_LDADD = $(ENGINE_LIBS)
 # The black-box tests: the real daemon over its socket (pytest).
 TESTS += tests/blackbox/run.sh
 EXTRA_DIST += tests/blackbox/run.sh tests/blackbox/conftest.py \
-	tests/blackbox/test_protocol.py \
+	tests/blackbox/test_protocol.py tests/blackbox/test_server.py \
 	tests/fuzz/corpus-decode bench/bench-server.sh
 
 if FUZZING

@@ -158,6 +158,8 @@ int server_listen(server *srv)
 		return -1;
 	if (listen_unix(srv) != 0)
 		return -1;
+	if (srv->cfg->metrics_listen && *srv->cfg->metrics_listen)
+		log_warn("metrics_listen is not implemented yet: ignored (use the stats op)");
 	log_info("ready on %s (rules %s)", srv->cfg->socket, program_version(srv->gen->prog));
 	return 0;
 }
@@ -248,6 +250,7 @@ int server_init(server *srv, config *cfg, struct event_base *base, store *st, pr
 		return -1;
 	stats_init(&srv->st);
 	TAILQ_INIT(&srv->conns);
+	TAILQ_INIT(&srv->refused);
 	if (reload_init(srv) != 0)
 		return -1;
 	/* a client that hangs up must not kill us */
@@ -282,6 +285,7 @@ void server_free(server *srv)
 	conn *c;
 	while ((c = TAILQ_FIRST(&srv->conns)))
 		conn_free(c);
+	conn_refused_free_all(srv);
 	reload_free(srv);
 	if (srv->ev_hup)
 		event_free(srv->ev_hup);

@@ -25,6 +25,7 @@ struct evconnlistener;
 struct conn;
 
 TAILQ_HEAD(conn_list, conn);
+TAILQ_HEAD(refused_list, refused);
 
 typedef struct reload_state reload_state;
 
@@ -40,6 +41,7 @@ typedef struct server {
 	bool socket_created;      /* unlink cfg->socket at exit */
 	struct conn_list conns;
 	unsigned nconns;          /* counted against max_connections */
+	struct refused_list refused; /* over max_connections, being told so */
 	size_t live_slots;        /* reply slots not yet completed, incl. orphans */
 
 	reload_state *reload;

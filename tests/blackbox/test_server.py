@@ -1,0 +1,172 @@
+"""tests/blackbox/test_server.py — the daemon's command line, config
+extensions (tcp_listen), and loyaltyctl against a running daemon."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import BASIC_RULES, builddir
+
+PING = {"op": "ping"}
+
+
+def ctl(d, *args, stdin=None):
+    cmd = [os.path.join(builddir(), "loyaltyctl"), "--socket", d.socket] + list(args)
+    return subprocess.run(cmd, input=stdin, capture_output=True, timeout=60)
+
+
+def test_help_and_version():
+    exe = os.path.join(builddir(), "loyaltyd")
+    out = subprocess.run([exe, "--version"], capture_output=True)
+    assert out.returncode == 0 and out.stdout.startswith(b"loyaltyd ")
+    out = subprocess.run([exe, "--help"], capture_output=True)
+    assert out.returncode == 0 and b"--rules" in out.stdout
+    out = subprocess.run([exe, "--bogus"], capture_output=True)
+    assert out.returncode == 2
+    out = subprocess.run([exe, "--socket", "/tmp/x.sock"], capture_output=True)
+    assert out.returncode == 2 and b"--rules" in out.stderr
+
+
+def test_flags_override_config(daemon):
+    d = daemon(config="socket: /nonexistent/dir/x.sock\nmax_line_bytes: 64\n")
+    # --socket (given by the fixture) won over the config's socket
+    c = d.client()
+    assert c.send(PING)["ok"]
+    # the config's other keys still apply
+    a = c.send('{"op":"ping","id":"' + "x" * 80 + '"}')
+    assert a["error"]["code"] == "too_large"
+
+
+def test_rules_from_config(daemon):
+    d = daemon(start=False)
+    d.config_path = os.path.join(d.dir, "c.yaml")
+    with open(d.config_path, "w") as f:
+        f.write("rules: %s\n" % d.rules)
+    d.command_orig = d.command
+    d.command = lambda: [a for a in d.command_orig() if a not in ("--rules", d.rules)]
+    d.start()
+    assert d.client().send(PING)["ok"]
+
+
+def test_pidfile(daemon):
+    d = daemon(start=False)
+    pidfile = os.path.join(d.dir, "pid")
+    d.args = ["--pidfile", pidfile]
+    d.start()
+    with open(pidfile) as f:
+        assert int(f.read()) == d.proc.pid
+    d.stop()
+    assert not os.path.exists(pidfile)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_tcp_listen_loopback(daemon):
+    port = free_port()
+    d = daemon(config='tcp_listen: "127.0.0.1:%d"\n' % port)
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b'{"op":"ping","id":"tcp"}\n{"op":"reload"}\n')
+    buf = b""
+    while buf.count(b"\n") < 2:
+        buf += s.recv(65536)
+    a, b = [json.loads(l) for l in buf.splitlines()]
+    assert a["ok"] and a["id"] == "tcp"
+    # no peer credentials over TCP: admin ops are refused
+    assert b["error"]["code"] == "forbidden"
+    s.close()
+
+
+def test_tcp_listen_refuses_non_loopback(daemon):
+    d = daemon(config='tcp_listen: "0.0.0.0:%d"\n' % free_port(), start=False)
+    assert d.wait() == 1
+    assert "not a loopback address" in d.stderr
+
+
+def test_ctl_ping_stats_reload_customer(served):
+    out = ctl(served, "ping")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["ok"] is True
+    out = ctl(served, "stats")
+    assert out.returncode == 0 and "requests" in json.loads(out.stdout)
+    out = ctl(served, "reload")
+    assert out.returncode == 0 and json.loads(out.stdout)["ok"]
+    out = ctl(served, "customer", "nobody")
+    assert out.returncode == 1
+    assert json.loads(out.stdout)["error"]["code"] == "not_found"
+    assert b"not_found" in out.stderr
+
+
+def test_ctl_reload_broken_prints_positions(served):
+    served.write_rules(BASIC_RULES + "  - name: broken\n    when: (((\n")
+    out = ctl(served, "reload")
+    assert out.returncode == 1
+    assert b"bad_rules" in out.stderr
+    assert b"program.yaml:" in out.stderr
+
+
+def test_ctl_send_pipelined(served):
+    lines = b"".join(b'{"op":"ping","id":%d}\n' % i for i in range(500))
+    out = ctl(served, "send", stdin=lines)
+    assert out.returncode == 0, out.stderr
+    ids = [json.loads(l)["id"] for l in out.stdout.splitlines()]
+    assert ids == list(range(500))
+
+
+def test_ctl_check(tmp_path):
+    exe = os.path.join(builddir(), "loyaltyctl")
+    good = tmp_path / "good.yaml"
+    good.write_text(BASIC_RULES)
+    out = subprocess.run([exe, "check", str(good)], capture_output=True)
+    assert out.returncode == 0, out.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("program: x\nrules:\n  - name: a\n    when: (((\n    points: 1\n")
+    out = subprocess.run([exe, "check", str(bad)], capture_output=True)
+    assert out.returncode == 1
+    assert out.stderr.decode().startswith(str(bad) + ":") or b"bad.yaml:" in out.stderr
+
+
+def test_ctl_cannot_connect(tmp_path):
+    exe = os.path.join(builddir(), "loyaltyctl")
+    out = subprocess.run([exe, "--socket", str(tmp_path / "none.sock"), "ping"], capture_output=True)
+    assert out.returncode == 1 and b"cannot connect" in out.stderr
+
+
+def test_sigterm_with_batch_durability_answers_deferred(daemon):
+    d = daemon(config="durability: batch\nbatch_max_delay_ms: 50\n")
+    c = d.client()
+    reqs = [{"op": "purchase", "txn": "B%d" % i, "customer": "C%d" % (i % 5),
+             "items": [{"sku": "X", "category": "coffee", "qty": 1, "price": 500}]} for i in range(200)]
+    c.raw(b"".join((json.dumps(r) + "\n").encode() for r in reqs))
+    first = c.recv()
+    assert first["ok"], first
+    d.proc.send_signal(15)
+    n = 1
+    try:
+        while True:
+            assert c.recv()["ok"]
+            n += 1
+    except EOFError:
+        pass
+    assert d.proc.wait(timeout=30) == 0, d.stderr
+    d.proc = None
+    d.start()
+    total = sum(d.client().send({"op": "customer", "customer": "C%d" % k}).get("purchase_count", 0) for k in range(5))
+    assert total == n
+
+
+def test_client_hangs_up_with_requests_in_flight(served):
+    for _ in range(5):
+        c = served.client()
+        c.raw(b"".join(b'{"op":"purchase","txn":"H%d-%f","customer":"C1","items":[{"sku":"A","qty":1,"price":1}]}\n'
+                       % (i, time.time()) for i in range(100)))
+        c.close()
+    assert served.client().send(PING)["ok"]
