@@ -24,6 +24,8 @@
 /* Longest timeline kept day by day before bucketing: 100 years. A purchase
  * dated beyond that (a corrupt clock) is counted in the last day. */
 #define RD_MAX_DAYS 36600
+/* |first_ts| beyond this (about 35 million years) is not a time */
+#define RD_MAX_ABS_TS (1LL << 50)
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -118,6 +120,12 @@ static int load_exposures(sqlite3 *db, rd_data *d, char *err, size_t errsz)
 		if (!c->id)
 			goto nomem;
 		d->ncust++;
+		/* a time this far off is corruption; days and dates would overflow */
+		if (c->first_ts < -RD_MAX_ABS_TS || c->first_ts > RD_MAX_ABS_TS) {
+			snprintf(err, errsz, "exposures of %s: customer %s has first_ts %lld, not a time",
+				d->experiment, c->id, (long long)c->first_ts);
+			goto fail;
+		}
 		if (d->ncust == 1 || c->first_ts < d->first_exposure)
 			d->first_exposure = c->first_ts;
 	}
@@ -126,7 +134,8 @@ static int load_exposures(sqlite3 *db, rd_data *d, char *err, size_t errsz)
 		goto fail;
 	}
 	sqlite3_finalize(st);
-	qsort(d->cust, d->ncust, sizeof *d->cust, cust_cmp);
+	if (d->ncust > 1)
+		qsort(d->cust, d->ncust, sizeof *d->cust, cust_cmp);
 	for (size_t i = 1; i < d->ncust; i++)
 		if (strcmp(d->cust[i - 1].id, d->cust[i].id) == 0) {
 			snprintf(err, errsz, "exposures of %s: customer %s exposed twice", d->experiment, d->cust[i].id);
@@ -235,6 +244,14 @@ static bool answer_discount(const char *a, size_t n, int64_t *out)
 	return true;
 }
 
+/* *acc += |v|; true on overflow */
+static bool acc_abs(int64_t *acc, int64_t v)
+{
+	if (v == INT64_MIN)
+		return true;
+	return __builtin_add_overflow(*acc, v < 0 ? -v : v, acc);
+}
+
 /* How many customers the store has, to choose the plan (0 if unknown). */
 static int64_t count_customers(sqlite3 *db)
 {
@@ -321,6 +338,7 @@ static int load_purchases(sqlite3 *db, rd_data *d, char *err, size_t errsz)
 		sqlite3_bind_text(st, 1, d->experiment, -1, SQLITE_STATIC);
 	days ds = { .d0 = floor_div(d->first_exposure, RD_DAY) };
 	size_t unreadable = 0;
+	int64_t abs_money = 0, abs_points = 0, abs_disc = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -330,23 +348,34 @@ static int load_purchases(sqlite3 *db, rd_data *d, char *err, size_t errsz)
 			continue; /* not exposed, or before the first exposure */
 		int64_t total = sqlite3_column_int64(st, 2);
 		int64_t refunded = sqlite3_column_int64(st, 3);
-		c->purchases++;
-		c->total += total;
-		c->refunded += refunded;
-		c->points += sqlite3_column_int64(st, 4);
+		int64_t disc = 0, net;
+		bool ovf = false;
 		if (src == DISC_COLUMN) {
-			c->discount += sqlite3_column_int64(st, 5);
+			disc = sqlite3_column_int64(st, 5);
 		} else if (src == DISC_ANSWER) {
-			int64_t v;
 			const char *a = (const char *)sqlite3_column_text(st, 5);
-			if (answer_discount(a, (size_t)sqlite3_column_bytes(st, 5), &v))
-				c->discount += v;
-			else
+			if (!answer_discount(a, (size_t)sqlite3_column_bytes(st, 5), &disc))
 				unreadable++;
 		}
+		int64_t points = sqlite3_column_int64(st, 4);
+		/* A corrupt store must give an error, not wrapped sums: when the
+		 * sums of absolute values fit, every partial sum made later
+		 * (per customer, variant, day, cumulative) fits too. */
+		ovf |= acc_abs(&abs_money, total) || acc_abs(&abs_money, refunded);
+		ovf |= acc_abs(&abs_points, points) || acc_abs(&abs_disc, disc);
+		if (ovf) {
+			snprintf(err, errsz, "txns: amounts too large (over 64 bits) at customer %s", c->id);
+			goto fail;
+		}
+		net = total - refunded;
+		c->total += total;
+		c->refunded += refunded;
+		c->points += points;
+		c->discount += disc;
+		c->purchases++;
 		if (ts > d->last_purchase)
 			d->last_purchase = ts;
-		if (days_add(&ds, d->nvariants, ts, c->variant, total - refunded) < 0) {
+		if (days_add(&ds, d->nvariants, ts, c->variant, net) < 0) {
 			snprintf(err, errsz, "out of memory");
 			goto fail;
 		}

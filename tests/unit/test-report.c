@@ -333,6 +333,20 @@ static void test_discount_unreadable(sqlite3 *db)
 	ok(w.n == 2 && strcmp(w.names[0], "control") == 0 && w.weights[1] == 30, "in position order");
 	rd_weights_free(&w);
 	is_int(rd_store_weights(db, "other", &w, err, sizeof err), 1, "none stored for other");
+
+	/* corrupt figures are errors that name the customer, not wrapped sums */
+	exec(db, "UPDATE txns SET total = 9223372036854775000 WHERE txn = 'P5'");
+	is_int(rd_load_sqlite(db, "exp1", &d, err, sizeof err), -1, "overflowing totals: error");
+	is_str(err, "txns: amounts too large (over 64 bits) at customer d1", "names the customer");
+	rd_free(&d);
+	exec(db, "UPDATE txns SET total = 1500 WHERE txn = 'P5'");
+	exec(db, "UPDATE exposures SET first_ts = -9223372036854775807 WHERE customer = 'c2' AND experiment = 'exp1'");
+	is_int(rd_load_sqlite(db, "exp1", &d, err, sizeof err), -1, "an impossible first_ts: error");
+	is_str(err, "exposures of exp1: customer c2 has first_ts -9223372036854775807, not a time", "names it");
+	rd_free(&d);
+	exec(db, "UPDATE exposures SET first_ts = 1793494800 WHERE customer = 'c2' AND experiment = 'exp1'");
+	is_int(rd_load_sqlite(db, "exp1", &d, err, sizeof err), 0, "repaired store loads again");
+	rd_free(&d);
 }
 
 static void test_program_weights(void)
