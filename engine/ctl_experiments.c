@@ -5,10 +5,15 @@
  * writes text or JSON to stdout and optionally an HTML page. Owns the
  * command line of this subcommand and its exit status; nothing else.
  *
+ * `loyaltyctl [--db FILE] experiments report NAME [--html FILE] [--json]
+ * [--rules PATH] [--minor-digits N]`: argv[0] is "experiments" (engine/ctl.h);
+ * --db/--store come from ctl_global, or may follow the subcommand too.
+ * Exit status: 0 done, 1 store or file error, 2 bad command line.
+ *
  * A sample-ratio mismatch is not an error (the report is still the truth
  * about what happened) but is shouted: on stderr and as a banner in every
  * rendering. */
-#include "engine/ctl_experiments.h"
+#include "engine/ctl.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -173,6 +178,11 @@ int ctl_experiments(int argc, char **argv)
 	int rc = parse(argc, argv, &a);
 	if (rc)
 		return rc;
+	/* loyaltyctl parsed the global options before the subcommand */
+	if (!a.db && !a.store) {
+		a.db = ctl_global.db;
+		a.store = ctl_global.store;
+	}
 	if (a.store) {
 		fprintf(stderr, "loyaltyctl: experiments report: --store (PostgreSQL) is not supported yet; use --db FILE\n");
 		return 1;

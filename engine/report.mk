@@ -7,10 +7,15 @@ REPORT_SOURCES = \
 	engine/report_weights.c engine/report_weights.h \
 	engine/report_calc.c engine/report_calc.h \
 	engine/report_format.c engine/report_format.h \
-	engine/report_render.h engine/report_text.c engine/report_html.c engine/report_json.c \
-	engine/ctl_experiments.c engine/ctl_experiments.h
+	engine/report_render.h engine/report_text.c engine/report_html.c engine/report_json.c
 engine_libengine_a_SOURCES += $(REPORT_SOURCES)
 engine_libengine_a_CFLAGS += $(GSL_CFLAGS) $(XXHASH_CFLAGS)
+
+# The command itself is linked into loyaltyctl directly: engine/ctl_missing.c
+# has a weak stand-in, and a weak definition keeps the linker from taking
+# the real one out of libengine.a.
+loyaltyctl_SOURCES += engine/ctl_experiments.c
+loyaltyctl_LDADD += $(GSL_LIBS)
 
 # The tests link the report's own sources, not libengine.a, so that they
 # build while the rest of the engine is being written.
@@ -20,17 +25,19 @@ tests_unit_test_report_stats_SOURCES = tests/unit/test-report-stats.c \
 	engine/report_stats.c engine/report_stats.h
 tests_unit_test_report_stats_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 tests_unit_test_report_stats_LDADD = $(GSL_LIBS) -lm
-tests_unit_test_report_SOURCES = tests/unit/test-report.c $(REPORT_SOURCES) engine/store_schema.c
+tests_unit_test_report_SOURCES = tests/unit/test-report.c $(REPORT_SOURCES) engine/ctl_experiments.c \
+	engine/store_schema.c
 tests_unit_test_report_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(SQLITE_CFLAGS) $(YAJL_CFLAGS) $(XXHASH_CFLAGS) \
 	$(YAML_CFLAGS) $(EVENT_CFLAGS)
 tests_unit_test_report_LDADD = $(GSL_LIBS) $(SQLITE_LIBS) $(YAJL_LIBS) $(YAML_LIBS) $(XXHASH_LIBS) -lm
 
 # HTML rendering in headless Chromium (skips without /usr/bin/chromium).
-EXTRA_DIST += tests/blackbox/test_report_html.py bench/bench-report.sh bench/bench-report.py
+EXTRA_DIST += tests/blackbox/test_report_html.py tests/blackbox/test_report_e2e.py \
+	bench/bench-report.sh bench/bench-report.py
 
 # The report alone, for bench/bench-report.sh (same arguments as
 # `loyaltyctl experiments`).
 noinst_PROGRAMS += bench/bench-report
-bench_bench_report_SOURCES = bench/bench-report.c $(REPORT_SOURCES)
+bench_bench_report_SOURCES = bench/bench-report.c $(REPORT_SOURCES) engine/ctl_experiments.c
 bench_bench_report_CFLAGS = $(tests_unit_test_report_CFLAGS)
 bench_bench_report_LDADD = $(tests_unit_test_report_LDADD)

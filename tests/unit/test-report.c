@@ -40,13 +40,16 @@
 
 #include <sqlite3.h>
 
-#include "engine/ctl_experiments.h"
+#include "engine/ctl.h"
 #include "engine/report_calc.h"
 #include "engine/report_data.h"
 #include "engine/report_render.h"
 #include "engine/report_weights.h"
 #include "engine/store_internal.h"
 #include "tests/unit/tap.h"
+
+/* loyaltyctl.c defines it for the real CLI */
+ctl_opts ctl_global;
 
 #define T0 1793491200LL
 #define D 86400LL
@@ -455,6 +458,16 @@ static void test_cli(const char *dbpath)
 	free(s);
 	char *a5[] = {"experiments", "report", "exp1", "--db", (char *)dbpath, "--bogus", NULL};
 	is_int(run(out, a5), 2, "cli: unknown option");
+	ctl_global.db = dbpath; /* as `loyaltyctl --db FILE experiments ...` */
+	char *a7[] = {"experiments", "report", "exp1", "--json", NULL};
+	is_int(run(out, a7), 0, "cli: --db from the global options");
+	ctl_global.db = NULL;
+	ctl_global.store = "postgresql://x";
+	is_int(run(out, a7), 1, "cli: --store is not supported yet");
+	s = slurp("/tmp/test-report-cli.out.err");
+	ok(strstr(s, "--store (PostgreSQL) is not supported yet") != NULL, "cli: says so");
+	free(s);
+	ctl_global.store = NULL;
 	char *a6[] = {"experiments", "report", "exp1", "--db", (char *)dbpath, "--minor-digits", "9", NULL};
 	is_int(run(out, a6), 2, "cli: --minor-digits out of range");
 	unlink(out);
