@@ -24,6 +24,8 @@ enum {
 	CI_VAR_IN, CI_ITEM_IN,
 	CI_VAR_BOOL,    /* a boolean name on its own */
 	CI_EXPR_CMP_I,  /* any expression compared with an int constant */
+	CI_HOST,        /* a host function giving a boolean: any_item(...) */
+	CI_VAR_RANGE, CI_ITEM_RANGE, CI_EXPR_RANGE, /* lo <= x <= hi: two fused tests */
 	CI_TRUE,        /* end: the condition holds */
 	CI_FALSE,       /* end: it does not */
 	CI_COUNT_
@@ -34,8 +36,11 @@ struct expr_cins {
 	int32_t slot;
 	uint32_t jt, jf;       /* next instruction; ncode = true, ncode + 1 = false */
 	int64_t i;             /* int constant */
+	int64_t lo, hi;        /* RANGE: inclusive int bounds */
 	uint64_t key[2];       /* string constant's key (expr_str_key) */
+	expr_value list;       /* IN: the constants */
 	const enode *n;        /* the node: its constant, or the whole test */
+	const enode *n2;       /* RANGE: the second test */
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -88,34 +93,138 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 	} else if (n->op == OP_INK) {
 		c->slot = n->slot;
 		c->op = n->scope ? CI_ITEM_IN : CI_VAR_IN;
+		c->list = n->k;
 	} else if (n->op == OP_CMPK && n->k.t == EV_INT) {
 		c->op = CI_EXPR_CMP_I;
 		c->i = n->k.u.i;
+	} else if (n->op == OP_HOST) {
+		c->op = CI_HOST;
 	} else if (n->op == OP_VAR && n->type == ET_BOOL) {
 		c->slot = n->slot;
 		c->op = CI_VAR_BOOL;
 	}
 }
 
+/* ---- fusing neighbouring tests -------------------------------------------
+ * `hour >= 7 and hour < 11` is one range test; `tier == "a" or tier == "b"`
+ * one list test. Both halves read the same pure operand, so testing them at
+ * once changes nothing but speed; the fused tests fall back to the two
+ * original comparisons, in order, for any value that is not an int. */
+
+/* The operand of a CMPK: the same slot, or the same name ± name. */
+static bool same_operand(const enode *x, const enode *y)
+{
+	if (!x->a || !y->a)
+		return !x->a && !y->a && x->slot == y->slot && x->scope == y->scope;
+	const enode *a = x->a, *b = y->a;
+	return a->op == b->op && (a->op == OP_ADD || a->op == OP_SUB)
+		&& a->a->op == OP_VAR && b->a->op == OP_VAR && a->b->op == OP_VAR && b->b->op == OP_VAR
+		&& a->a->slot == b->a->slot && a->b->slot == b->b->slot;
+}
+
+/* Narrow [lo, hi] by `x <op> k`; false when the test is not a bound. */
+static bool bound(const enode *t, int64_t *lo, int64_t *hi)
+{
+	if (t->op != OP_CMPK || t->k.t != EV_INT)
+		return false;
+	int64_t k = t->k.u.i;
+	switch (t->sub) {
+	case OP_GE: if (k > *lo) *lo = k; return true;
+	case OP_GT: if (k == INT64_MAX) return false; if (k + 1 > *lo) *lo = k + 1; return true;
+	case OP_LE: if (k < *hi) *hi = k; return true;
+	case OP_LT: if (k == INT64_MIN) return false; if (k - 1 < *hi) *hi = k - 1; return true;
+	default: return false;
+	}
+}
+
+static bool can_range(const enode *x, const enode *y, int64_t *lo, int64_t *hi)
+{
+	*lo = INT64_MIN;
+	*hi = INT64_MAX;
+	return bound(x, lo, hi) && bound(y, lo, hi) && same_operand(x, y);
+}
+
+static void range_leaf(gen *g, const enode *x, const enode *y, int64_t lo, int64_t hi,
+	uint32_t lt, uint32_t lf)
+{
+	leaf(g, x, lt, lf);
+	expr_cins *c = &g->code[g->ncode - 1];
+	c->op = x->a ? CI_EXPR_RANGE : x->scope ? CI_ITEM_RANGE : CI_VAR_RANGE;
+	c->slot = x->slot;
+	c->n2 = y;
+	c->lo = lo;
+	c->hi = hi;
+}
+
+static bool is_eq_const(const enode *t)
+{
+	return t->op == OP_CMPK && !t->a && t->sub == OP_EQ && t->k.t != EV_NULL;
+}
+
+/* A run of `x == k1 or x == k2 ...` from args[i]: its length (>= 2) or 0. */
+static int eq_run(const enode *n, int i)
+{
+	int j = i;
+	if (!is_eq_const(n->args[i]))
+		return 0;
+	while (j + 1 < n->nargs && is_eq_const(n->args[j + 1])
+	       && n->args[j + 1]->slot == n->args[i]->slot && n->args[j + 1]->scope == n->args[i]->scope)
+		j++;
+	return j > i ? j - i + 1 : 0;
+}
+
+static void in_leaf(gen *g, const enode *first, expr_value *v, int len, uint32_t lt, uint32_t lf)
+{
+	leaf(g, first, lt, lf);
+	expr_cins *c = &g->code[g->ncode - 1];
+	c->op = first->scope ? CI_ITEM_IN : CI_VAR_IN;
+	c->slot = first->slot;
+	c->list.t = EV_LIST;
+	c->list.u.l.v = v;
+	c->list.u.l.n = (uint32_t)len;
+}
+
 /* Jump code for n: go to label lt when it holds, lf when not. */
 static void emit(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 {
+	int i = 0;
 	switch (n->op) {
 	case OP_AND:
-		for (int i = 0; i < n->nargs - 1; i++) {
-			uint32_t next = new_label(g);
-			emit(g, n->args[i], next, lf);
-			place(g, next);
+		while (i < n->nargs) {
+			int64_t lo, hi;
+			bool fuse = i + 1 < n->nargs && can_range(n->args[i], n->args[i + 1], &lo, &hi);
+			int take = fuse ? 2 : 1;
+			bool last = i + take >= n->nargs;
+			uint32_t next = last ? lt : new_label(g);
+			if (fuse)
+				range_leaf(g, n->args[i], n->args[i + 1], lo, hi, next, lf);
+			else
+				emit(g, n->args[i], next, lf);
+			if (!last)
+				place(g, next);
+			i += take;
 		}
-		emit(g, n->args[n->nargs - 1], lt, lf);
 		return;
 	case OP_OR:
-		for (int i = 0; i < n->nargs - 1; i++) {
-			uint32_t next = new_label(g);
-			emit(g, n->args[i], lt, next);
-			place(g, next);
+		while (i < n->nargs) {
+			int run = eq_run(n, i);
+			expr_value *v = run ? arena_alloc(g->cx->mem, (size_t)run * sizeof *v) : NULL;
+			if (!v)
+				run = 0;   /* not fused is still right */
+			int take = run ? run : 1;
+			bool last = i + take >= n->nargs;
+			uint32_t next = last ? lf : new_label(g);
+			if (run) {
+				for (int k = 0; k < run; k++)
+					v[k] = n->args[i + k]->k;
+				in_leaf(g, n->args[i], v, run, lt, next);
+			} else {
+				emit(g, n->args[i], lt, next);
+			}
+			if (!last)
+				place(g, next);
+			i += take;
 		}
-		emit(g, n->args[n->nargs - 1], lt, lf);
 		return;
 	case OP_NOT:
 		emit(g, n->a, lf, lt);
@@ -243,6 +352,22 @@ static inline bool key_is(const expr_value *v, const expr_cins *c)
 	return key[0] == c->key[0] && key[1] == c->key[1];
 }
 
+/* The value of a CMPK's left operand: `spend_12m + net` is computed here,
+ * anything else by the tree. */
+static inline int operand_sum(const enode *a, expr_frame *f, expr_value *out)
+{
+	if ((a->op == OP_ADD || a->op == OP_SUB) && a->a->op == OP_VAR && a->b->op == OP_VAR) {
+		const expr_value *x = &f->vars[a->a->slot], *y = &f->vars[a->b->slot];
+		if (x->t == EV_INT && y->t == EV_INT
+		    && !(a->op == OP_ADD ? __builtin_add_overflow(x->u.i, y->u.i, &out->u.i)
+			: __builtin_sub_overflow(x->u.i, y->u.i, &out->u.i))) {
+			out->t = EV_INT;
+			return 0;
+		}
+	}
+	return expr_eval_node(a, f, out);
+}
+
 /* Threaded dispatch (GCC's labels as values): each test ends in its own
  * indirect jump, which the processor predicts per test. The outcome is a
  * branch, not a conditional move, so the next test starts speculatively
@@ -279,7 +404,9 @@ static int run(const expr *e, expr_frame *f)
 		[CI_VAR_EQ_S] = &&l_var_eq_s, [CI_VAR_NE_S] = &&l_var_ne_s,
 		[CI_ITEM_EQ_S] = &&l_item_eq_s, [CI_ITEM_NE_S] = &&l_item_ne_s,
 		[CI_VAR_IN] = &&l_var_in, [CI_ITEM_IN] = &&l_item_in,
-		[CI_VAR_BOOL] = &&l_var_bool, [CI_EXPR_CMP_I] = &&l_expr_cmp_i,
+		[CI_VAR_BOOL] = &&l_var_bool, [CI_EXPR_CMP_I] = &&l_expr_cmp_i, [CI_HOST] = &&l_host,
+		[CI_VAR_RANGE] = &&l_var_range, [CI_ITEM_RANGE] = &&l_item_range,
+		[CI_EXPR_RANGE] = &&l_expr_range,
 		[CI_TRUE] = &&l_true, [CI_FALSE] = &&l_false,
 	};
 	const expr_cins *const code = e->code;
@@ -328,33 +455,41 @@ L: \
 	STR_TEST(l_item_eq_s, item, NEEDS_ITEM, true)
 	STR_TEST(l_item_ne_s, item, NEEDS_ITEM, false)
 l_var_in:
-	OUTCOME(in_list(&f->vars[c->slot], &c->n->k));
+	OUTCOME(in_list(&f->vars[c->slot], &c->list));
 l_item_in:
 	if (!f->item)
 		return no_item(f);
-	OUTCOME(in_list(&f->item[c->slot], &c->n->k));
+	OUTCOME(in_list(&f->item[c->slot], &c->list));
+l_var_range:
+	v = &f->vars[c->slot];
+	goto range;
+l_item_range:
+	if (!f->item)
+		return no_item(f);
+	v = &f->item[c->slot];
+	goto range;
+l_expr_range:
+	if (operand_sum(c->n->a, f, &tmp))
+		return -1;
+	v = &tmp;
+range:
+	if (__builtin_expect(v->t == EV_INT, 1))
+		OUTCOME(v->u.i >= c->lo && v->u.i <= c->hi);
+	{
+		/* the two tests as written, in order */
+		int r1 = expr_compare(c->n->sub, v, &c->n->k, f);
+		if (r1 <= 0)
+			OUTCOME(r1);
+		OUTCOME(expr_compare(c->n2->sub, v, &c->n2->k, f));
+	}
 l_var_bool:
 	v = &f->vars[c->slot];
 	if (v->t == EV_BOOL)
 		OUTCOME(v->u.b);
 	OUTCOME(expr_cond_node(c->n, f));
-l_expr_cmp_i: {
-	/* `spend_12m + net >= 500000`: a sum or difference of two names is
-	 * computed here; anything else by the tree */
-	const enode *a = c->n->a;
-	if ((a->op == OP_ADD || a->op == OP_SUB) && a->a->op == OP_VAR && a->b->op == OP_VAR) {
-		const expr_value *x = &f->vars[a->a->slot], *y = &f->vars[a->b->slot];
-		if (x->t == EV_INT && y->t == EV_INT
-		    && !(a->op == OP_ADD ? __builtin_add_overflow(x->u.i, y->u.i, &tmp.u.i)
-			: __builtin_sub_overflow(x->u.i, y->u.i, &tmp.u.i))) {
-			tmp.t = EV_INT;
-			goto have_tmp;
-		}
-	}
-	if (expr_eval_node(a, f, &tmp))
+l_expr_cmp_i:
+	if (operand_sum(c->n->a, f, &tmp))
 		return -1;
-	}
-have_tmp:
 	if (__builtin_expect(tmp.t == EV_INT, 1)) {
 		switch (c->n->sub) {
 		case OP_EQ: OUTCOME(tmp.u.i == c->i);
@@ -366,6 +501,17 @@ have_tmp:
 		}
 	}
 	OUTCOME(expr_compare(c->n->sub, &tmp, &c->n->k, f));
+l_host:
+	if (expr_call_host(c->n, f, &tmp))
+		return -1;
+	if (__builtin_expect(tmp.t == EV_BOOL, 1))
+		OUTCOME(tmp.u.b);
+	if (tmp.t == EV_NULL)
+		OUTCOME(0);
+	if (c->n->ctx)
+		return expr_frame_error(f, "%s needs a boolean, got %s", expr_op_text(c->n->ctx),
+			expr_vtype_name(tmp.t));
+	return expr_frame_error(f, "expected boolean, got %s", expr_vtype_name(tmp.t));
 l_node:
 	OUTCOME(expr_cond_node(c->n, f));
 l_true:

@@ -39,8 +39,9 @@ static int truth(const expr_value *v, int op, expr_frame *f)
 		return v->u.b;
 	if (v->t == EV_NULL)
 		return 0;
-	return expr_frame_error(f, "%s needs a boolean, got %s", op ? expr_op_text(op) : "condition",
-		expr_vtype_name(v->t));
+	if (!op)
+		return expr_frame_error(f, "expected boolean, got %s", expr_vtype_name(v->t));
+	return expr_frame_error(f, "%s needs a boolean, got %s", expr_op_text(op), expr_vtype_name(v->t));
 }
 
 static inline bool same_bytes(const char *a, const char *b, uint32_t n)
@@ -366,7 +367,7 @@ int expr_prepare(expr_ctx *cx, enode *n)
 
 /* ---- values ----------------------------------------------------------- */
 
-static int call_host(const enode *n, expr_frame *f, expr_value *out)
+int expr_call_host(const enode *n, expr_frame *f, expr_value *out)
 {
 	const expr_hostcall *hc = n->call;
 	expr_value args[4];
@@ -469,7 +470,7 @@ static int ev(const enode *n, expr_frame *f, expr_value *out)
 		return expr_builtin_call(n->sub, args, n->nargs, f, out);
 	}
 	case OP_HOST:
-		return call_host(n, f, out);
+		return expr_call_host(n, f, out);
 	case OP_NAME: case OP_LIST: case OP_CALL:
 		break;
 	}
@@ -491,8 +492,12 @@ int expr_eval(const expr *e, expr_frame *f, expr_value *out)
 	if (ev(e->root, f, out))
 		return -1;
 	if (!((1u << out->t) & e->want)) {
+		/* worded as at load: null is rarely the point */
 		char b[64];
-		return expr_frame_error(f, "expected %s, got %s", expr_type_text(e->want, b, sizeof b),
+		expr_type w = e->want & ET_ANY;
+		if (w != ET_NULL)
+			w &= ~ET_NULL;
+		return expr_frame_error(f, "expected %s, got %s", expr_type_text(w, b, sizeof b),
 			expr_vtype_name(out->t));
 	}
 	return 0;

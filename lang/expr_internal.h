@@ -218,6 +218,8 @@ int expr_errorf(expr_ctx *cx, uint32_t pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 enode *expr_node(expr_ctx *cx, int op, uint32_t pos, uint32_t start);
 
+/* Call the host function of an OP_HOST node. */
+int expr_call_host(const enode *n, expr_frame *f, expr_value *out);
 /* A node's truth value (1, 0, -1 on error) by the tree walker. */
 int expr_cond_node(const enode *n, expr_frame *f);
 

@@ -139,15 +139,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	expr_frame f = { .vars = vars, .item = scope ? items[2] : NULL, .scratch = scratch,
 		.scratch_cap = sizeof scratch };
 	expr_value v;
-	if (expr_eval(e, &f, &v) != 0 && !f.err[0])
+	f.err[0] = '\0';
+	int rv = expr_eval(e, &f, &v);
+	if (rv != 0 && !f.err[0])
 		abort();
-	if (expr_eval(e, &f, &v) == 0 && !((1u << v.t) & want))
+	if (rv == 0 && !((1u << v.t) & want))
 		abort();
+	/* differential: conditions also run as jump code (expr_eval_bool),
+	 * which must agree with the tree walk, errors included */
+	char err1[sizeof f.err];
+	memcpy(err1, f.err, sizeof err1);
 	f.scratch_used = 0;
 	f.err[0] = '\0';
-	bool b;
-	if (expr_eval_bool(e, &f, &b) != 0 && !f.err[0])
+	bool b = false;
+	int rb = expr_eval_bool(e, &f, &b);
+	if (rb != 0 && !f.err[0])
 		abort();
+	if (want & ET_BOOL) {
+		if (rv != 0 && (rb == 0 || strcmp(err1, f.err) != 0))
+			abort();
+		if (rv == 0 && (v.t == EV_BOOL || v.t == EV_NULL) && (rb != 0 || b != (v.t == EV_BOOL && v.u.b)))
+			abort();
+	}
 	expr_value k;
 	if (expr_is_const(e, &k))
 		(void)expr_value_equal(&k, &k);

@@ -222,10 +222,31 @@ static const char *tx_run(const expr_env *env, const char *src, expr_type want)
 	}
 	expr_frame f = { .vars = tx_vars, .scratch = tx_scratch, .scratch_cap = sizeof tx_scratch };
 	expr_value v;
-	if (expr_eval(e, &f, &v))
+	int rv = expr_eval(e, &f, &v);
+	if (rv)
 		snprintf(out, sizeof out, "error: %s", f.err);
 	else
 		tx_fmt(&v, out, sizeof out);
+	/* conditions run a second way (jump code, expr_eval_bool): it must
+	 * agree with the value walk, errors included */
+	if (want & ET_BOOL) {
+		expr_frame g = { .vars = tx_vars, .scratch = tx_scratch, .scratch_cap = sizeof tx_scratch };
+		bool b = false;
+		int rb = expr_eval_bool(e, &g, &b);
+		bool agree;
+		if (rv)
+			agree = rb != 0 && strcmp(f.err, g.err) == 0;
+		else if (v.t == EV_BOOL || v.t == EV_NULL)
+			agree = rb == 0 && b == (v.t == EV_BOOL && v.u.b);
+		else
+			agree = rb != 0;
+		if (!agree) {
+			char w[1024];
+			memcpy(w, out, sizeof w);
+			snprintf(out, sizeof out, "MISMATCH: eval %.300s, eval_bool %s %.300s", w,
+				rb ? "error" : b ? "true" : "false", rb ? g.err : "");
+		}
+	}
 	expr_free(e);
 	return out;
 }

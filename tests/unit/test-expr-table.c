@@ -139,6 +139,27 @@ static const struct { const char *src, *want; } table[] = {
 	{ "false or big + 1 > 0", "error: integer overflow in '+'" },
 	{ "flag and hour > 3", "true" },
 	{ "not flag", "false" },
+	/* neighbouring tests fused into one range or list test: same results */
+	{ "hour >= 10 and hour <= 9", "false" },
+	{ "hour > 8 and hour < 10", "true" },
+	{ "hour > 9 and hour < 10", "false" },
+	{ "hour < 10 and hour >= 9 and flag", "true" },
+	{ "nothing >= 1 and nothing < 5", "false" },
+	{ "price_f >= 2 and price_f < 3", "true" },       /* 2.5: not an int */
+	{ "anyv >= 1 and anyv < 3", "error: cannot compare string with int using '>='" },
+	{ "hour > 9223372036854775807 and hour < 3", "false" },
+	{ "net + hour >= 12354 and net + hour < 12355", "true" },  /* 12345 + 9 */
+	{ "big + hour > 0 and big + hour < 5", "error: integer overflow in '+'" },
+	{ "tier == \"silver\" or tier == \"gold\"", "true" },
+	{ "tier == \"silver\" or tier == \"bronze\" or hour == 9", "true" },
+	{ "nothing == 1 or nothing == 2", "false" },
+	{ "nothing == null or nothing == 2", "true" },
+	{ "anyv == 1 or anyv == \"x\"", "true" },
+	{ "hour == 8 or hour == 9.0", "true" },
+	{ "not (weekday == \"mon\" or weekday == \"tue\")", "false" },
+	{ "any_item(item.qty >= 2 and item.qty <= 3)", "true" },
+	{ "count_qty(item.qty > 1 and item.qty < 3)", "2" },
+	{ "count_qty(item.sku == \"LATTE\" or item.sku == \"CHAI\")", "5" },
 	/* built-ins */
 	{ "floor(2.7)", "2" },
 	{ "floor(-2.1)", "-3" },

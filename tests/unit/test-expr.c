@@ -143,7 +143,7 @@ static void test_errors(void)
 	RUNW("(hour > 1)", ET_NUM, "1:1: expected number, got boolean");
 	RUNW("hour / 2", ET_INT, "1:1: expected int, got float");
 	/* a name declared as any type is checked when it has a value */
-	RUNW("anyv", ET_BOOL | ET_NULL, "error: expected boolean or null, got string");
+	RUNW("anyv", ET_BOOL | ET_NULL, "error: expected boolean, got string");
 	RUN("anyv + 1", "error: '+' needs numbers, got string");
 	RUN("anyv and true", "error: 'and' needs a boolean, got string");
 	RUN("anyv < 1", "error: cannot compare string with int using '<'");
