@@ -66,11 +66,19 @@ void rl_share(rl_ctx *x, int64_t a, const int64_t *w, uint32_t n, int64_t *out)
 	/* remainders go in x->w when w is not x->w itself: callers pass x->d */
 	int64_t *rem = x->w == w ? NULL : x->w;
 	int64_t given = 0;
+	bool small = t < ((int64_t)1 << 31) && a < ((int64_t)1 << 31);
 	for (uint32_t i = 0; i < n; i++) {
-		__int128 prod = (__int128)a * w[i];
-		out[i] = (int64_t)(prod / t);
-		if (rem)
-			rem[i] = (int64_t)(prod % t);
+		if (small) { /* a × w < 2^62: 128-bit division is a libcall */
+			int64_t prod = a * w[i], tt = (int64_t)t;
+			out[i] = prod / tt;
+			if (rem)
+				rem[i] = prod % tt;
+		} else {
+			__int128 prod = (__int128)a * w[i];
+			out[i] = (int64_t)(prod / t);
+			if (rem)
+				rem[i] = (int64_t)(prod % t);
+		}
 		given += out[i];
 	}
 	int64_t left = a - given;
