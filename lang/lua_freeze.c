@@ -176,6 +176,8 @@ static void walk_function(lua_State *L, struct walk *w, int f, int depth)
 {
 	if (lua_iscfunction(L, f))
 		return; /* ours (wrappers, host functions) or Lua's own */
+	if (!w->sb->upvalues_written && luasb_fn_may_write_upvalues(L, f))
+		w->sb->upvalues_written = true;
 	for (int i = 1; lua_getupvalue(L, f, i); i++) {
 		void *id = lua_upvalueid(L, f, i);
 		lua_pushlightuserdata(L, id);

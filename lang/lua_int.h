@@ -37,6 +37,7 @@ struct luasb {
 	int ref_snap;         /* upvalue snapshot: {fn, value} pairs */
 	int *snap_idx;        /* upvalue index of each snapshot pair */
 	size_t nsnap, snap_cap;
+	bool upvalues_written; /* some function may assign an upvalue: restore after calls */
 	const char *loading;  /* file name while a load runs */
 	uint64_t failures[LUASB_NSTATUS];
 	uint64_t last_cost;
@@ -60,6 +61,10 @@ bool luasb_is_frozen(lua_State *L, int idx);
 void luasb_freeze_reachable(lua_State *L, luasb *sb, int env_idx);
 /* Put every recorded upvalue back (after each call). */
 void luasb_restore_upvalues(luasb *sb);
+
+/* lua_bytecode.c: may the function (or a closure it makes) assign to an
+ * upvalue? true when unsure. */
+bool luasb_fn_may_write_upvalues(lua_State *L, int idx);
 
 /* luasb.c */
 void luasb_trip_instr(lua_State *L, luasb *sb);

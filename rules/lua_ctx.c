@@ -547,14 +547,21 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 		return -1;
 	}
 	if (item >= 0) {
-		/* the item and the ctx: function(item, ctx) */
-		lua_pushcfunction(L, make_item); /* made on first use, protected */
-		lua_pushlightuserdata(L, lx);
-		lua_pushinteger(L, item);
-		if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+		/* the item and the ctx: function(item, ctx); the item's userdata
+		 * is made on first use, in a protected call (it allocates) */
+		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_item_cache);
+		t = lua_rawgeti(L, -1, (lua_Integer)item + 1);
+		lua_remove(L, -2);
+		if (t == LUA_TNIL) {
 			lua_pop(L, 1);
-			snprintf(err, errsz, "Lua memory budget exceeded");
-			return -1;
+			lua_pushcfunction(L, make_item);
+			lua_pushlightuserdata(L, lx);
+			lua_pushinteger(L, item);
+			if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+				lua_pop(L, 1);
+				snprintf(err, errsz, "Lua memory budget exceeded");
+				return -1;
+			}
 		}
 		nargs = 2;
 	}

@@ -301,6 +301,15 @@ static void no_state_survives(void)
 	ok(luasb_call(sb, f, 0, out, sizeof out) == LUASB_OK && lua_tointeger(L, -1) == 1, "second call sees n = 1 again");
 	lua_pop(L, 1);
 
+	/* ... also when a closure made during the call writes it */
+	ok(load(sb, "w.lua", "local n = 0\nkeep(function() local function inc() n = n + 1 end inc() return n end)", out) == LUASB_OK,
+		"nested writer loads (%s)", out);
+	f = kept;
+	ok(luasb_call(sb, f, 0, out, sizeof out) == LUASB_OK && lua_tointeger(L, -1) == 1, "nested: first call sees n = 1");
+	lua_pop(L, 1);
+	ok(luasb_call(sb, f, 0, out, sizeof out) == LUASB_OK && lua_tointeger(L, -1) == 1, "nested: second call sees n = 1 again");
+	lua_pop(L, 1);
+
 	/* _ENV is an upvalue too: a call that wipes it does not break the next */
 	ok(load(sb, "e.lua", "keep(function() _ENV = nil end)", out) == LUASB_OK,
 		"env file loads (%s)", out);
