@@ -214,10 +214,18 @@ program *program_load(const char *path, const prog_limits *lim, prog_errors *err
 		for (int i = 0; i < nf; i++) {
 			rl_file *f = &files[i];
 			L.file = f->name;
-			if (f->is_lua)
+			if (f->is_lua) {
+				/* Lua files add rules and segments in this pass so that
+				 * YAML rules of any file may name their segments */
+				L.file_index = (uint32_t)i;
+				L.order = 0;
+				rl_load_lua(&L, f->name, f->buf, f->n);
 				continue;
+			}
 			int el, ec;
 			char em[256];
+			L.file_index = (uint32_t)i;
+			L.order = 0;
 			if (yd_parse(f->buf, f->n, &L.tmp, &f->root, &el, &ec, em, sizeof em)) {
 				rl_err_add(errs, f->name, el, ec, "%s", em);
 				continue;
@@ -228,6 +236,8 @@ program *program_load(const char *path, const prog_limits *lim, prog_errors *err
 		/* segments' expressions, now that all segment names are known */
 		for (uint32_t i = 0; i < p->nsegments; i++) {
 			rl_segment *s = &p->segments[i];
+			if (!L.seg_nodes[i])
+				continue; /* defined by a Lua file: its condition is a function */
 			L.file = s->file;
 			rl_rec_reset(&L);
 			if (rl_compile_node(&L, L.seg_nodes[i], EXPR_SCOPE_TOP, ET_BOOL | ET_NULL, false, &s->cond) == 0 &&
@@ -243,9 +253,9 @@ program *program_load(const char *path, const prog_limits *lim, prog_errors *err
 		for (int i = 0; i < nf; i++) {
 			rl_file *f = &files[i];
 			L.file = f->name;
-			if (f->is_lua)
-				rl_load_lua(&L, f->name, f->buf, f->n);
-			else if (f->parsed)
+			L.file_index = (uint32_t)i;
+			L.order = 0;
+			if (!f->is_lua && f->parsed)
 				rl_yaml_program(&L, f->root, i == 0);
 		}
 		rl_finish(&L);

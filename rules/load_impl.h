@@ -21,7 +21,8 @@ typedef struct rl_loader {
 	const prog_limits *lim;
 	arena tmp;                 /* YAML trees, freed at the end of the load */
 	const char *file;          /* file being read, relative to the program */
-	uint32_t order;            /* read order of the next rule */
+	uint32_t file_index;       /* position of `file` in read order */
+	uint32_t order;            /* rules added so far from this file */
 	/* bind callbacks record what an expression names: */
 	int *rec_coupons;
 	uint32_t nrec_coupons, caprec_coupons;
@@ -53,7 +54,11 @@ int rl_find_segment(const program *p, const char *name, size_t n);
 int rl_find_experiment(const program *p, const char *name, size_t n);
 
 /* Lua files: rules/load_lua.c (or rules/no_lua.c until it exists) adds the
- * file's rules and segments through rl_add_rule()/rl_add_segment(). */
+ * file's rules and segments through rl_add_rule()/rl_add_segment(), called
+ * in pass 1 at the file's place in read order (L->file, L->file_index set;
+ * rule read order is kept by rl_add_rule). A segment added this way leaves
+ * L->seg_nodes[i] NULL and sets its cond to an RC_LUA code; its name must
+ * be unique (rl_find_segment). Errors go to L->errs with rl_err_add(). */
 int rl_load_lua(rl_loader *L, const char *name, const char *buf, size_t n);
 
 /* load_check.c: after every file: cycles, sorting, derived flags */

@@ -37,7 +37,9 @@ rl_rule *rl_add_rule(rl_loader *L)
 	memset(r, 0, sizeof *r);
 	r->experiment = -1;
 	r->variant = -1;
-	r->order = L->order++;
+	/* read order: files in order, rules in order within a file, whichever
+	 * pass adds them (Lua files add theirs in pass 1) */
+	r->order = (L->file_index << 20) | (L->order++ & 0xfffff);
 	return r;
 }
 
