@@ -524,7 +524,15 @@ l_false:
  * host's item loops call this once per item. */
 int expr_eval_bool(const expr *e, expr_frame *f, bool *out)
 {
-	int r = run(e, f);
+	int r;
+	const expr_cins *c = e->code;
+	/* the usual item predicate, `item.category == "coffee"`, without the
+	 * dispatch: host loops call this for every line of the basket */
+	if (e->ncode == 1 && c->op == CI_ITEM_EQ_S && f->item && f->item[c->slot].t == EV_STR) {
+		*out = key_is(&f->item[c->slot], c);
+		return 0;
+	}
+	r = run(e, f);
 	if (r < 0)
 		return -1;
 	*out = r;
