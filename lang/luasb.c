@@ -53,7 +53,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	 * to the count hook: charge the bytes. The hook raises on its next run;
 	 * we may not raise from inside the allocator. */
 	if (sb->in_call && nsize > old) {
-		sb->debt += (nsize - old) / LUASB_BYTES_PER_INSTR;
+		sb->debt += (nsize - old) / LUASB_ALLOC_BYTES_PER_INSTR;
 		if (!sb->instr_tripped && sb->instr_used + sb->debt >= sb->instr_budget) {
 			sb->instr_tripped = true;
 			lua_sethook(sb->L, lua_gethook(sb->L), LUA_MASKCOUNT, 1);

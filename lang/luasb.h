@@ -44,8 +44,12 @@ typedef enum luasb_status {
  * instruction hook cannot see. */
 #define LUASB_MAX_STRING 8192
 /* C library functions do work the count hook does not see; they are
- * charged this many bytes allocated, or elements touched, per instruction. */
+ * charged one instruction for this many bytes they scan... */
 #define LUASB_BYTES_PER_INSTR 32
+/* ... and for this many bytes the state grows by during a call (allocating,
+ * filling and collecting a byte costs about what an instruction does per
+ * 4 bytes: bench-lua's string churn runaway). */
+#define LUASB_ALLOC_BYTES_PER_INSTR 4
 
 /* A new sandbox: 0 budgets mean the defaults. NULL and a message in err
  * when the memory budget cannot even hold the libraries. */
