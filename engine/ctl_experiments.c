@@ -38,7 +38,8 @@ typedef struct cx_args {
 	int minor_digits;
 } cx_args;
 
-/* 0, or 2 after printing what is wrong with the command line. */
+/* 0; 2 after printing what is wrong with the command line; -1 after
+ * printing the usage asked for with --help. */
 static int parse(int argc, char **argv, cx_args *a)
 {
 	const char *pos[3];
@@ -74,7 +75,7 @@ static int parse(int argc, char **argv, cx_args *a)
 			continue;
 		} else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
 			fputs(usage, stdout);
-			exit(0);
+			return -1;
 		} else if (s[0] == '-' && s[1]) {
 			fprintf(stderr, "loyaltyctl: experiments: unknown option %s\n%s", s, usage);
 			return 2;
@@ -177,7 +178,7 @@ int ctl_experiments(int argc, char **argv)
 	cx_args a;
 	int rc = parse(argc, argv, &a);
 	if (rc)
-		return rc;
+		return rc < 0 ? 0 : rc;
 	/* loyaltyctl parsed the global options before the subcommand */
 	if (!a.db && !a.store) {
 		a.db = ctl_global.db;

@@ -31,6 +31,27 @@ static void esc(FILE *out, const char *s)
 	}
 }
 
+/* At most `max` characters of s (UTF-8 aware), "…" when cut: labels in
+ * charts have a fixed room. */
+static void esc_trunc(FILE *out, const char *s, size_t max)
+{
+	size_t chars = 0, i = 0, cut = 0;
+	for (; s[i]; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars == max)
+			cut = i; /* start of the last character that still fits */
+	if (chars <= max || max < 2) {
+		esc(out, s);
+		return;
+	}
+	/* keep max-1 characters and the ellipsis */
+	char *t = strndup(s, cut);
+	if (!t)
+		return;
+	esc(out, t);
+	fputs("&#8230;", out);
+	free(t);
+}
+
 /* A "nice" axis step (1, 2 or 5 × 10^k) giving about `ticks` ticks. */
 static double nice_step(double span, int ticks)
 {
@@ -193,7 +214,10 @@ static void chart_rpc(FILE *out, const rc_report *r, int d)
 		"viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"Revenue per customer\">\n", W, H, W, H);
 	fputs("<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n", out);
 	char a[48];
-	for (double v = bottom; v <= top + step / 2; v += step) {
+	/* at most ~12 grid lines: bottom <= 0 <= top, so step is a fair
+	 * fraction of every value and the count below is only a guard */
+	int lines = 0;
+	for (double v = bottom; v <= top + step / 2 && lines < 50; v += step, lines++) {
 		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
 			L, W - R, Y(v), Y(v), L - 6, Y(v) + 4, rf_money(a, sizeof a, v, d));
@@ -215,8 +239,10 @@ static void chart_rpc(FILE *out, const rc_report *r, int d)
 				cx - bw / 5, cx + bw / 5, Y(m->lo), Y(m->lo),
 				cx - bw / 5, cx + bw / 5, Y(m->hi), Y(m->hi));
 		}
-		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", cx, H - B + 18);
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\"><title>", cx, H - B + 18);
 		esc(out, r->v[i].name);
+		fputs("</title>", out);
+		esc_trunc(out, r->v[i].name, slot >= 14 ? (size_t)(slot / 7) : 2);
 		fprintf(out, "</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">%s</text>\n",
 			cx, H - B + 34, rf_money(a, sizeof a, m->mean, d));
 	}
@@ -232,7 +258,10 @@ static void chart_rpc(FILE *out, const rc_report *r, int d)
 static void chart_cumulative(FILE *out, const rc_report *r, int d)
 {
 	const rd_data *data = r->data;
-	const double W = 520, H = 320, L = 90, R = 20, T = 20, B = 50;
+	/* one legend row per 3 variants under the plot */
+	uint32_t legend_rows = r->nv ? (r->nv + 2) / 3 : 1;
+	const double W = 520, L = 90, R = 20, T = 20, B = 34 + 16.0 * legend_rows;
+	const double H = 270 + B;
 	uint32_t nb = data->nbuckets, nvl = data->timeline_nvariants < r->nv ? data->timeline_nvariants : r->nv;
 	double top = 0, bottom = 0;
 	for (uint32_t v = 0; v < nvl; v++) {
@@ -258,7 +287,8 @@ static void chart_cumulative(FILE *out, const rc_report *r, int d)
 		"viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"Cumulative net revenue\">\n", W, H, W, H);
 	fputs("<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n", out);
 	char a[48];
-	for (double v = bottom; v <= top + step / 2; v += step)
+	int lines = 0;
+	for (double v = bottom; v <= top + step / 2 && lines < 50; v += step, lines++)
 		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
 			L, W - R, Y(v), Y(v), L - 6, Y(v) + 4, rf_num(a, sizeof a, v / scale, 0));
@@ -268,7 +298,7 @@ static void chart_cumulative(FILE *out, const rc_report *r, int d)
 		if (k > 0 && marks[k] == marks[k - 1])
 			continue;
 		int64_t ts = data->t0 + (int64_t)(marks[k] + 1) * data->bucket_s - 1;
-		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>\n", X(marks[k]), H - B + 18,
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>\n", X(marks[k]), H - B + 16,
 			k == 0 ? "start" : k == 2 ? "end" : "middle", rf_date(a, sizeof a, ts));
 	}
 	for (uint32_t v = 0; v < nvl; v++) {
@@ -282,10 +312,12 @@ static void chart_cumulative(FILE *out, const rc_report *r, int d)
 	}
 	/* legend */
 	for (uint32_t v = 0; v < r->nv; v++) {
-		double lx = L + 10 + 110 * (v % 4), ly = H - 14 + 0 * (double)(v / 4);
+		double lx = 40 + 160 * (v % 3), ly = H - B + 36 + 16.0 * (v / 3);
 		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-			"<text x=\"%.1f\" y=\"%.1f\">", lx, ly - 9, palette[v % NPAL], lx + 14, ly);
+			"<text x=\"%.1f\" y=\"%.1f\"><title>", lx, ly - 9, palette[v % NPAL], lx + 14, ly);
 		esc(out, r->v[v].name);
+		fputs("</title>", out);
+		esc_trunc(out, r->v[v].name, 20);
 		fputs("</text>\n", out);
 	}
 #undef X

@@ -5,6 +5,7 @@
 #include "engine/report_render.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <yajl/yajl_gen.h>
@@ -24,13 +25,18 @@ static void str(yajl_gen g, const char *s)
 	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
+/* 15 significant digits: every figure exact to far below a minor unit,
+ * without yajl's %.20g noise (0.95 printed as 0.94999999999999995559) */
 static void num(yajl_gen g, const char *k, double v)
 {
 	key(g, k);
-	if (isfinite(v))
-		yajl_gen_double(g, v);
-	else
+	if (!isfinite(v)) {
 		yajl_gen_null(g);
+		return;
+	}
+	char b[40];
+	int n = snprintf(b, sizeof b, "%.15g", v);
+	yajl_gen_number(g, b, (size_t)n);
 }
 
 static void integer(yajl_gen g, const char *k, int64_t v)

@@ -43,6 +43,7 @@
 #include "engine/ctl.h"
 #include "engine/report_calc.h"
 #include "engine/report_data.h"
+#include "engine/report_format.h"
 #include "engine/report_render.h"
 #include "engine/report_weights.h"
 #include "engine/store_internal.h"
@@ -320,6 +321,57 @@ static void test_calc(sqlite3 *db)
 	rd_free(&d);
 }
 
+static void test_format(void)
+{
+	char b[64];
+	is_str(rf_money(b, sizeof b, 123456789, 2), "1,234,567.89", "money: major units, separators");
+	is_str(rf_money(b, sizeof b, -5, 2), "-0.05", "money: small negative");
+	is_str(rf_money(b, sizeof b, -0.4, 2), "0.00", "money: no \"-0.00\"");
+	is_str(rf_money(b, sizeof b, 1234, 0), "1,234", "money: currency without decimals");
+	is_str(rf_money_signed(b, sizeof b, 1234, 2), "+12.34", "money: signed");
+	is_str(rf_money(b, sizeof b, NAN, 2), "n/a", "money: NaN is n/a");
+	is_str(rf_int(b, sizeof b, -1234567), "-1,234,567", "int: separators with sign");
+	is_str(rf_int(b, sizeof b, 999), "999", "int: no separator under 1000");
+	is_str(rf_pct(b, sizeof b, 0.1234), "12.3%", "pct");
+	is_str(rf_pct_signed(b, sizeof b, -0.05), "-5.0%", "pct signed");
+	is_str(rf_p(b, sizeof b, 0.00005), "< 0.0001", "p below 0.0001");
+	is_str(rf_p(b, sizeof b, 0.0071), "0.0071", "p under 0.01: 4 decimals");
+	is_str(rf_p(b, sizeof b, 0.427), "0.427", "p: 3 decimals");
+	is_str(rf_date(b, sizeof b, T0), "2026-11-01", "date UTC");
+}
+
+/* Variant and experiment names come from marketers' files: the page must
+ * show them, never run them. */
+static void test_hostile_names(sqlite3 *db)
+{
+	expose(db, "c1", "<x&y>", "<script>alert(1)</script>", T0);
+	expose(db, "c2", "<x&y>", "control", T0);
+	rd_data d;
+	rc_report r;
+	char err[256];
+	is_int(rd_load_sqlite(db, "<x&y>", &d, err, sizeof err), 0, "hostile names load");
+	rc_compute(&d, &r);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	rr_opts o = { .minor_digits = 2 };
+	rr_html(f, &r, &o);
+	fclose(f);
+	ok(!strstr(buf, "<script") && strstr(buf, "&lt;script&gt;alert(1)&lt;/script&gt;")
+		&& strstr(buf, "<title>Experiment &lt;x&amp;y&gt;</title>"), "html escapes names");
+	free(buf);
+	f = open_memstream(&buf, &len);
+	rr_json(f, &r, &o);
+	fclose(f);
+	char *nm = strstr(buf, "\"name\":\"<script>");
+	static const char want_nm[] = "\"name\":\"<script>alert(1)</script>\",";
+	ok(nm && strncmp(nm, want_nm, sizeof want_nm - 1) == 0, "json keeps names as strings (%.60s)", nm ? nm : "none");
+	ok(strstr(buf, "\"confidence\":0.95,") != NULL, "json: 0.95 without float noise");
+	free(buf);
+	rc_free(&r);
+	rd_free(&d);
+}
+
 static void test_discount_unreadable(sqlite3 *db)
 {
 	exec(db, "UPDATE txns SET answer = 'garbage' WHERE txn = 'P6'");
@@ -489,6 +541,8 @@ int main(void)
 	test_calc(db);
 	test_index_plan(db);
 	test_program_weights();
+	test_format();
+	test_hostile_names(db);
 	test_cli(path);
 	test_discount_unreadable(db);
 	sqlite3_close(db);
