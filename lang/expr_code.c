@@ -421,6 +421,8 @@ L: \
 	v = &f->table[c->slot]; \
 	if (__builtin_expect(v->t == EV_INT, 1)) \
 		OUTCOME(v->u.i OP c->i); \
+	if (v->t == EV_NULL) /* only != holds against null */ \
+		OUTCOME(c->n->sub == OP_NE); \
 	OUTCOME(expr_compare(c->n->sub, v, &c->n->k, f));
 	INT_TEST(l_var_eq_i, vars, ==)
 	INT_TEST(l_var_ne_i, vars, !=)
@@ -435,6 +437,8 @@ L: \
 	v = &f->item[c->slot]; \
 	if (__builtin_expect(v->t == EV_INT, 1)) \
 		OUTCOME(v->u.i OP c->i); \
+	if (v->t == EV_NULL) \
+		OUTCOME(c->n->sub == OP_NE); \
 	OUTCOME(expr_compare(c->n->sub, v, &c->n->k, f));
 	ITEM_INT_TEST(l_item_eq_i, ==)
 	ITEM_INT_TEST(l_item_ne_i, !=)

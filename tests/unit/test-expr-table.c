@@ -132,6 +132,11 @@ static const struct { const char *src, *want; } table[] = {
 	{ "not days_since_last_purchase", "1:5: 'not' needs a boolean, got int or null" },
 	{ "nothing == null or nothing > 3", "true" },
 	{ "nothing > 3 or nothing == null", "true" },
+	{ "nothing != 5", "true" },
+	{ "nothing == 5", "false" },
+	{ "nothing >= 5 or nothing <= 5", "false" },
+	{ "not (nothing < 5)", "true" },
+	{ "tier != \"gold\" or nothing != 0", "true" },
 	/* and/or short-circuit: the right side is never evaluated */
 	{ "false and 1 // 0 == 1", "false" },
 	{ "true or 1 // 0 == 1", "true" },
