@@ -62,7 +62,7 @@ static reply *slot_new(conn *c)
 	r->conn = c;
 	r->srv = c->srv;
 	r->state = SLOT_OPEN;
-	r->began = r->deferred = r->field_warnings_written = false;
+	r->began = r->deferred = r->field_warnings_written = r->vec_reserved = false;
 	r->op = -1;
 	r->gen = NULL;
 	memset(&r->req, 0, sizeof r->req);

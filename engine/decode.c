@@ -32,6 +32,7 @@
 #define MAX_POINTS INT64_C(1000000000000)
 #define MAX_TS INT64_C(253402300799)   /* 9999-12-31T23:59:59Z */
 #define MAX_ERRORS 32
+#define IPATH "items[%" PRIu32 "].%s"   /* an item key's path in messages */
 
 enum field {
 	F_OP = 0, F_ID, F_TXN, F_CUSTOMER, F_ORIGINAL_TXN, F_REFERRED_BY, F_REASON,
@@ -225,14 +226,6 @@ static void add_warn(dstate *d, int top, const char *path)
 		return;
 	d->warns = w;
 	w[d->nwarns++] = (dec_warn){ path, top };
-}
-
-/* The path of the value now arriving, for messages: "items[2].price". */
-static const char *item_path(dstate *d, const char *key)
-{
-	static __thread char buf[64];
-	snprintf(buf, sizeof buf, "items[%" PRIu32 "].%s", d->nitems - 1, key);
-	return buf;
 }
 
 /* ---- scalars ---- */
@@ -493,39 +486,41 @@ static bool item_value(dstate *d, enum vkind k, const unsigned char *s, size_t n
 	const char *prob;
 	if (key < 0)
 		return skip_value(d, k);
-	const char *path = item_path(d, item_key_names[key]);
+	/* the path ("items[2].price") is formatted only for an error */
+	uint32_t at = d->nitems - 1;
+	const char *kn = item_key_names[key];
 	switch (key) {
 	case K_SKU:
 		if (k != V_STR)
-			add_err(d, F_ITEMS, key, "%s must be a string", path);
+			add_err(d, F_ITEMS, key, IPATH " must be a string", at, kn);
 		else if ((prob = ident_problem(s, n)))
-			add_err(d, F_ITEMS, key, "%s %s", path, prob);
+			add_err(d, F_ITEMS, key, IPATH " %s", at, kn, prob);
 		else
 			di->it.sku = copy_str(d, s, n);
 		return skip_value(d, k);
 	case K_CATEGORY:
 		if (k != V_STR || n > DECODE_MAX_STR)
-			add_err(d, F_ITEMS, key, "%s must be a string of at most 1024 bytes", path);
+			add_err(d, F_ITEMS, key, IPATH " must be a string of at most 1024 bytes", at, kn);
 		else
 			di->it.category = copy_str(d, s, n);
 		return skip_value(d, k);
 	case K_QTY:
 		if (!(k == V_NUM && parse_int((const char *)s, n, &v) && v >= 1 && v <= MAX_QTY))
-			add_err(d, F_ITEMS, key, "%s must be an integer from 1 to 1000000", path);
+			add_err(d, F_ITEMS, key, IPATH " must be an integer from 1 to 1000000", at, kn);
 		else
 			di->it.qty = v;
 		return skip_value(d, k);
 	case K_PRICE:
 		if (!(k == V_NUM && parse_int((const char *)s, n, &v) && v >= 0))
-			add_err(d, F_ITEMS, key, "%s must be a non-negative integer of minor units", path);
+			add_err(d, F_ITEMS, key, IPATH " must be a non-negative integer of minor units", at, kn);
 		else if (v > MAX_PRICE)
-			add_err(d, F_ITEMS, key, "%s must be at most 1000000000000 minor units", path);
+			add_err(d, F_ITEMS, key, IPATH " must be at most 1000000000000 minor units", at, kn);
 		else
 			di->it.price = v;
 		return skip_value(d, k);
 	case K_TAGS:
 		if (k != V_ARRAY) {
-			add_err(d, F_ITEMS, key, "%s must be an array of strings", path);
+			add_err(d, F_ITEMS, key, IPATH " must be an array of strings", at, kn);
 			return skip_value(d, k);
 		}
 		return push(d, FR_TAGS);
@@ -861,7 +856,7 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
 			return 1;
 		}
 		if (di->seen & B(k)) {
-			add_err(d, F_ITEMS, k, "%s is given twice", item_path(d, item_key_names[k]));
+			add_err(d, F_ITEMS, k, IPATH " is given twice", d->nitems - 1, item_key_names[k]);
 			d->ikey = -1;
 			return 1;
 		}

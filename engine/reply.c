@@ -3,6 +3,10 @@
  * evbuffer, so an answer is written once and then moved, never copied, to
  * the socket.
  *
+ * The generator's many small writes go into space reserved in the
+ * evbuffer (evbuffer_reserve_space), committed when the answer is done or
+ * its text is needed: one copy, and not one evbuffer call per token.
+ *
  * The "id" is not generated: the decoder already re-serialized it, and it
  * is spliced in right after the opening brace. Everything after it up to
  * the closing brace is the "members" text a purchase stores for replay. */
@@ -19,10 +23,43 @@
 #include "engine/log.h"
 #include "engine/server.h"
 
+#define REPLY_RESERVE 4096
+
+/* Make everything written so far part of the evbuffer proper. */
+static void reply_commit(reply *r)
+{
+	if (!r->vec_reserved)
+		return;
+	r->vec.iov_len = r->vec_used;
+	evbuffer_commit_space(r->out, &r->vec, 1);
+	r->vec_reserved = false;
+}
+
 static void reply_print(void *ctx, const char *s, size_t n)
 {
 	reply *r = ctx;
-	evbuffer_add(r->out, s, n);
+	if (!r->vec_reserved || r->vec.iov_len - r->vec_used < n) {
+		reply_commit(r);
+		if (evbuffer_reserve_space(r->out, (ev_ssize_t)(n > REPLY_RESERVE ? n : REPLY_RESERVE), &r->vec, 1) < 1) {
+			evbuffer_add(r->out, s, n);
+			return;
+		}
+		r->vec_reserved = true;
+		r->vec_used = 0;
+	}
+	memcpy((char *)r->vec.iov_base + r->vec_used, s, n);
+	r->vec_used += n;
+}
+
+static void reply_write(reply *r, const char *s, size_t n)
+{
+	reply_print(r, s, n);
+}
+
+/* Bytes of the answer so far, reserved space included. */
+static size_t reply_len(const reply *r)
+{
+	return evbuffer_get_length(r->out) + (r->vec_reserved ? r->vec_used : 0);
 }
 
 /* Fresh generator state and an empty buffer. */
@@ -34,6 +71,7 @@ static void reply_reset(reply *r)
 	} else {
 		yajl_gen_reset(r->g, NULL);
 	}
+	reply_commit(r);
 	evbuffer_drain(r->out, evbuffer_get_length(r->out));
 	r->began = false;
 	r->field_warnings_written = false;
@@ -46,11 +84,11 @@ static yajl_gen reply_open(reply *r)
 	reply_reset(r);
 	yajl_gen_map_open(r->g);
 	if (r->req.has_id) {
-		evbuffer_add(r->out, "\"id\":", 5);
-		evbuffer_add(r->out, r->req.id_json, r->req.id_len);
-		evbuffer_add(r->out, ",", 1);
+		reply_write(r, "\"id\":", 5);
+		reply_write(r, r->req.id_json, r->req.id_len);
+		reply_write(r, ",", 1);
 	}
-	r->members_start = evbuffer_get_length(r->out);
+	r->members_start = reply_len(r);
 	r->began = true;
 	return r->g;
 }
@@ -73,10 +111,23 @@ void reply_str(yajl_gen g, const char *key, const char *s, size_t n)
 	yajl_gen_string(g, (const unsigned char *)s, n);
 }
 
+/* yajl_gen_integer goes through sprintf; answers are mostly integers */
+void reply_i64(yajl_gen g, long long v)
+{
+	char buf[24], *p = buf + sizeof buf;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	yajl_gen_number(g, p, (size_t)(buf + sizeof buf - p));
+}
+
 void reply_int(yajl_gen g, const char *key, long long v)
 {
 	reply_key(g, key);
-	yajl_gen_integer(g, v);
+	reply_i64(g, v);
 }
 
 void reply_bool(yajl_gen g, const char *key, bool v)
@@ -98,7 +149,8 @@ void reply_field_warnings(reply *r, yajl_gen g)
 
 static void reply_finish(reply *r, bool ok)
 {
-	evbuffer_add(r->out, "\n", 1);
+	reply_write(r, "\n", 1);
+	reply_commit(r);
 	stats_count_request(&r->srv->st, r->op, ok);
 	slot_completed(r);
 }
@@ -154,23 +206,27 @@ void reply_error_details(reply *r, const char *code, const char *message,
 void reply_stored(reply *r, const char *members, size_t n, bool replayed)
 {
 	reply_reset(r);
-	evbuffer_add(r->out, "{", 1);
+	reply_write(r, "{", 1);
 	if (r->req.has_id) {
-		evbuffer_add(r->out, "\"id\":", 5);
-		evbuffer_add(r->out, r->req.id_json, r->req.id_len);
+		reply_write(r, "\"id\":", 5);
+		reply_write(r, r->req.id_json, r->req.id_len);
 		if (n || replayed)
-			evbuffer_add(r->out, ",", 1);
+			reply_write(r, ",", 1);
 	}
-	r->members_start = evbuffer_get_length(r->out);
-	evbuffer_add(r->out, members, n);
-	if (replayed)
-		evbuffer_add_printf(r->out, "%s\"replayed\":true", n ? "," : "");
-	evbuffer_add(r->out, "}", 1);
+	r->members_start = reply_len(r);
+	reply_write(r, members, n);
+	if (replayed) {
+		if (n)
+			reply_write(r, ",", 1);
+		reply_write(r, "\"replayed\":true", 15);
+	}
+	reply_write(r, "}", 1);
 	reply_finish(r, true);
 }
 
 const char *reply_members(reply *r, size_t *n)
 {
+	reply_commit(r);
 	size_t len = evbuffer_get_length(r->out);
 	if (!r->began || len < r->members_start) {
 		*n = 0;
