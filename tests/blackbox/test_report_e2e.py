@@ -83,15 +83,17 @@ def test_report_matches_the_daemons_answers(daemon, tmp_path):
         fig(variant)["customers"] += 1
         if count >= 2:
             fig(variant)["repeaters"] += 1
-    d.stop()
-
     prog = tmp_path / "rules.yaml"
     prog.write_text(RULES)
     html = tmp_path / "report.html"
-    r = subprocess.run(cmd + ["--db", d.db, "experiments", "report", "promo", "--json",
-                              "--rules", str(prog), "--html", str(html)],
-                       capture_output=True, text=True, timeout=60)
+    args = cmd + ["--db", d.db, "experiments", "report", "promo", "--json", "--rules", str(prog)]
+    # the usual case: the daemon is running and holds the store open
+    live = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert live.returncode == 0, live.stderr
+    d.stop()
+    r = subprocess.run(args + ["--html", str(html)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+    assert live.stdout == r.stdout, "every answered purchase is in the store the report reads"
     rep = json.loads(r.stdout)
     assert rep["experiment"] == "promo" and rep["customers"] == 40
     assert rep["control"] == "control" and rep["discount_recorded"] is True
