@@ -357,10 +357,12 @@ int rr_html(FILE *out, const rc_report *r, const rr_opts *o)
 	} else {
 		figures_table(out, r, o->minor_digits);
 		comparisons(out, r, o->minor_digits);
-		fputs("<h2>Charts</h2><div class=\"charts\">\n", out);
-		chart_rpc(out, r, o->minor_digits);
-		chart_cumulative(out, r, o->minor_digits);
-		fputs("</div>\n", out);
+		if (r->customers > 0) { /* nothing to draw before anyone is exposed */
+			fputs("<h2>Charts</h2><div class=\"charts\">\n", out);
+			chart_rpc(out, r, o->minor_digits);
+			chart_cumulative(out, r, o->minor_digits);
+			fputs("</div>\n", out);
+		}
 	}
 	fputs("<h2>Sample ratio check</h2>", out);
 	if (!r->srm_checked) {

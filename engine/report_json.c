@@ -132,7 +132,11 @@ static void timeline(yajl_gen g, const rc_report *r)
 	const rd_data *d = r->data;
 	key(g, "timeline");
 	yajl_gen_map_open(g);
-	integer(g, "start", d->t0);
+	key(g, "start");
+	if (r->customers)
+		yajl_gen_integer(g, (long long)d->t0);
+	else
+		yajl_gen_null(g); /* no exposure, no time axis */
 	integer(g, "bucket_seconds", d->bucket_s);
 	key(g, "cumulative_net_revenue");
 	yajl_gen_map_open(g);
