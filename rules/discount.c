@@ -142,8 +142,12 @@ int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
 	*given = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		bool e = true;
-		if (dk->items.kind && rl_code_bool(x, &dk->items, (int)i, true, &e))
+		if (dk->items_pred >= 0) {
+			if (rl_pred_line(x, (uint32_t)dk->items_pred, i, &e))
+				return -1;
+		} else if (dk->items.kind && rl_code_bool(x, &dk->items, (int)i, true, &e)) {
 			return -1;
+		}
 		x->elig[i] = e;
 	}
 	int64_t maxv = -1;

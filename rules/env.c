@@ -46,7 +46,7 @@ static const name_decl rl_item_names[IS_N] = {
 	{ "item.category", ET_STR | ET_NULL, RL_N_ITEMS },
 	{ "item.qty", ET_INT, RL_N_ITEMS },
 	{ "item.price", ET_INT, RL_N_ITEMS },
-	{ "item.net", ET_INT, RL_N_ITEMS },
+	{ "item.net", ET_INT, RL_N_ITEMS | RL_N_ITEMNET },
 	{ "item.tags", ET_LIST, RL_N_ITEMS },
 };
 
@@ -188,6 +188,18 @@ static int bind_cb(void *ud, int fn_id, const char *s, size_t n, int64_t *bound,
 		}
 		*bound = i;
 		return 0;
+	case HF_ANY_P:
+	case HF_COUNT_P:
+	case HF_SUM_P: {
+		char *end;
+		long k = n > 1 && s[0] == '#' ? strtol(s + 1, &end, 10) : -1;
+		if (k < 0 || k >= (long)L->p->npreds || end != s + n) {
+			snprintf(err, errsz, "reserved function name");
+			return -1;
+		}
+		*bound = k;
+		return 0;
+	}
 	}
 	snprintf(err, errsz, "internal: unbound function");
 	return -1;
@@ -227,7 +239,14 @@ static int declare(expr_env *env, rl_loader *L, bool full)
 		{ .name = "count_qty", .fn_id = HF_COUNT_QTY, .nargs = 1, .arg_types = { ET_PRED },
 		  .ret = ET_INT, .pred_scope = EXPR_SCOPE_ITEM, .needs = RL_N_ITEMS },
 		{ .name = "sum_net", .fn_id = HF_SUM_NET, .nargs = 1, .arg_types = { ET_PRED },
-		  .ret = ET_INT, .pred_scope = EXPR_SCOPE_ITEM, .needs = RL_N_ITEMS },
+		  .ret = ET_INT, .pred_scope = EXPR_SCOPE_ITEM, .needs = RL_N_ITEMS | RL_N_ITEMNET },
+		/* hidden twins over shared predicates (rules/preds.c) */
+		{ .name = "__any_it", .fn_id = HF_ANY_P, .nargs = 1, .arg_types = { ET_STR },
+		  .ret = ET_BOOL, .bind = bind_cb, .bind_ud = L, .needs = RL_N_ITEMS },
+		{ .name = "__cnt_qty", .fn_id = HF_COUNT_P, .nargs = 1, .arg_types = { ET_STR },
+		  .ret = ET_INT, .bind = bind_cb, .bind_ud = L, .needs = RL_N_ITEMS },
+		{ .name = "__s_net", .fn_id = HF_SUM_P, .nargs = 1, .arg_types = { ET_STR },
+		  .ret = ET_INT, .bind = bind_cb, .bind_ud = L, .needs = RL_N_ITEMS | RL_N_ITEMNET },
 	};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
 		if (expr_env_func(env, &fns[i]))
@@ -274,7 +293,11 @@ int rl_compile_node(rl_loader *L, const yd_node *n, int scope, expr_type want,
 	expr_pos pos = { n->text_line, n->text_col, n->cont_col };
 	const expr_env *env = cust_only ? L->p->cust_env : L->p->env;
 	memset(&err, 0, sizeof err);
-	expr *e = expr_compile(env, scope, n->s, n->n, pos, want, &err);
+	/* shared item predicates (rules/preds.c); qualify has no item functions */
+	const char *src = cust_only ? n->s : rl_preds_rewrite(L, n->s, n->n, pos);
+	if (!src)
+		src = n->s;
+	expr *e = expr_compile(env, scope, src, n->n, pos, want, &err);
 	if (!e) {
 		if (cust_only) {
 			/* say why a name that is valid elsewhere is refused here */

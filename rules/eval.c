@@ -140,6 +140,34 @@ static int item_loop(rl_ctx *x, expr_frame *f, int fn_id, const expr *pred, expr
 	return 0;
 }
 
+/* any_item/count_qty/sum_net over a shared predicate (rules/preds.c) */
+static int pred_loop(rl_ctx *x, int fn_id, uint32_t k, expr_value *out)
+{
+	const rl_basket *b = x->b;
+	uint32_t n = b ? b->nitems : 0;
+	int64_t acc = 0;
+	bool any = false;
+	for (uint32_t i = 0; i < n; i++) {
+		bool hit;
+		if (rl_pred_line(x, k, i, &hit))
+			return -1;
+		if (!hit)
+			continue;
+		if (fn_id == HF_ANY_P) {
+			any = true;
+			break;
+		}
+		int64_t v = fn_id == HF_COUNT_P ? b->items[i].qty : x->items[(size_t)i * IS_N + IS_NET].u.i;
+		if (__builtin_add_overflow(acc, v, &acc))
+			return expr_frame_error(&x->f, "integer overflow in %s", fn_id == HF_SUM_P ? "sum_net" : "count_qty");
+	}
+	if (fn_id == HF_ANY_P)
+		rl_set_bool(out, any);
+	else
+		rl_set_int(out, acc);
+	return 0;
+}
+
 int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args,
 	int nargs, const expr *const *preds, expr_value *out);
 int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args,
@@ -169,6 +197,10 @@ int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args
 	case HF_COUNT_QTY:
 	case HF_SUM_NET:
 		return item_loop(x, f, fn_id, preds[0], out);
+	case HF_ANY_P:
+	case HF_COUNT_P:
+	case HF_SUM_P:
+		return pred_loop(x, fn_id, (uint32_t)bound, out);
 	}
 	return expr_frame_error(f, "internal: unknown function %d", fn_id);
 }
@@ -264,6 +296,7 @@ static int ctx_init(rl_ctx *x, const program *p, const rl_customer *c, const rl_
 	x->disc = NULL;
 	x->err_segment = NULL;
 	x->f.item = NULL;
+	x->pmemo = NULL;
 	x->f.scratch_used = 0;
 	x->f.err[0] = 0;
 	x->vars = arena_alloc(mem, (VS_NFIXED + p->nattrs) * sizeof *x->vars);
@@ -386,6 +419,13 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	x->w = arena_alloc(mem, (n + 1) * sizeof *x->w);
 	x->idx = arena_alloc(mem, (n + 1) * sizeof *x->idx);
 	out->lines = arena_alloc(mem, (n + 1) * sizeof *out->lines);
+	if (p->npreds) {
+		x->pmemo = arena_calloc(mem, (size_t)p->npreds * n + 1, 1);
+		if (!x->pmemo) {
+			out->status = RL_NOMEM;
+			return;
+		}
+	}
 	out->applied = arena_alloc(mem, (p->nrules + 1) * sizeof *out->applied);
 	int *fired = arena_alloc(mem, (p->nrules + 1) * sizeof *fired);
 	if (!x->items || !x->disc || !x->elig || !x->d || !x->w || !x->idx || !out->lines ||

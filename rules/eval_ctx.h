@@ -26,6 +26,7 @@ typedef struct rl_ctx {
 	int64_t *w;
 	uint32_t *idx;
 	const char *err_segment;  /* for warnings of segment evaluation */
+	uint8_t *pmemo;           /* npreds × nitems: 0 unknown, 1 false, 2 true */
 } rl_ctx;
 
 /* Writing a value field by field: building an expr_value by value and
@@ -60,6 +61,9 @@ int rl_tier_ctx(rl_ctx *x, const rl_customer *c, int64_t ts, bool commit, int64_
 /* Segment value, evaluated on first use (memo). Warnings go to x->out. */
 bool rl_segment_value(rl_ctx *x, uint32_t s);
 void rl_ctx_warn(rl_ctx *x, int rule, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* rules/preds.c: predicate k on line i (memoised when it may be). */
+int rl_pred_line(rl_ctx *x, uint32_t k, uint32_t i, bool *out);
 
 /* rules/discount.c: apply rule r's discount at once; 0 and *given, or -1 on a
  * run-time error (nothing changed, message in x->f.err). */

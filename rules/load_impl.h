@@ -42,6 +42,11 @@ int rl_compile_node(rl_loader *L, const yd_node *n, int scope, expr_type want,
 	bool cust_only, rl_code *code);
 void rl_rec_reset(rl_loader *L);
 
+/* preds.c: a same-length copy of src with item-function calls over shared
+ * predicates (in L->tmp); the index of an `items:` predicate, or -1. */
+char *rl_preds_rewrite(rl_loader *L, const char *src, size_t n, expr_pos pos);
+int rl_pred_intern_node(rl_loader *L, const yd_node *nd);
+
 /* load_yaml.c */
 void rl_yaml_collect(rl_loader *L, const yd_node *root, bool is_main);
 void rl_yaml_program(rl_loader *L, const yd_node *root, bool is_main);

@@ -37,6 +37,7 @@ rl_rule *rl_add_rule(rl_loader *L)
 	memset(r, 0, sizeof *r);
 	r->experiment = -1;
 	r->variant = -1;
+	r->disc.items_pred = -1;
 	/* read order: files in order, rules in order within a file, whichever
 	 * pass adds them (Lua files add theirs in pass 1) */
 	r->order = (L->file_index << 20) | (L->order++ & 0xfffff);
@@ -459,7 +460,8 @@ static void read_discount(rl_loader *L, rl_rule *r, const yd_node *d)
 			get_int(L, ge, "get", 1, 1000000, &x->get);
 		}
 	}
-	if (it)
+	x->items_pred = it ? rl_pred_intern_node(L, it) : -1;
+	if (it && x->items_pred < 0) /* reports the error, or keeps it unshared */
 		rl_compile_node(L, it, EXPR_SCOPE_ITEM, ET_BOOL | ET_NULL, false, &x->items);
 	if (mx) {
 		int64_t m;

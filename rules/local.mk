@@ -4,7 +4,7 @@ rules_librules_a_SOURCES = \
 	rules/model.h rules/program.h rules/prog_impl.h rules/load_impl.h rules/eval_ctx.h \
 	rules/yaml_doc.c rules/yaml_doc.h \
 	rules/prog_errors.c rules/decimal.c rules/tz.c \
-	rules/env.c rules/load.c rules/load_yaml.c rules/load_check.c rules/no_lua.c \
+	rules/env.c rules/load.c rules/load_yaml.c rules/load_check.c rules/no_lua.c rules/preds.c \
 	rules/program.c rules/eval.c rules/discount.c
 rules_librules_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(LUA_CFLAGS) $(XXHASH_CFLAGS)
 RULES_LIBS = rules/librules.a $(YAML_LIBS) $(XXHASH_LIBS) $(LANG_LIBS) -lpthread

@@ -35,6 +35,7 @@ typedef struct rl_code {
 #define RL_N_SEGMENT  0x10u
 #define RL_N_VARIANT  0x20u
 #define RL_N_NET      0x40u  /* reads `net` */
+#define RL_N_ITEMNET  0x80u  /* reads item.net or sum_net (changes with discounts) */
 
 /* Slots of the top scope (expr_frame.vars). ORDER: rl_top_names[] in env.c */
 enum {
@@ -48,7 +49,20 @@ enum {
 enum { IS_SKU, IS_CATEGORY, IS_QTY, IS_PRICE, IS_NET, IS_TAGS, IS_N };
 
 /* Host function ids. */
-enum { HF_COUPON = 1, HF_SEGMENT, HF_VARIANT, HF_ANY_ITEM, HF_COUNT_QTY, HF_SUM_NET };
+enum { HF_COUPON = 1, HF_SEGMENT, HF_VARIANT, HF_ANY_ITEM, HF_COUNT_QTY, HF_SUM_NET,
+	/* the same three over a shared, memoised predicate (rules/preds.c) */
+	HF_ANY_P, HF_COUNT_P, HF_SUM_P };
+
+/* An item predicate shared by every expression that writes it the same
+ * way: `any_item(item.category == "coffee")` in five rules is evaluated once
+ * per line and request when it does not depend on net or item.net. */
+typedef struct rl_pred {
+	const char *text;
+	uint32_t n;
+	rl_code code;            /* item scope */
+	bool memo;               /* result per line is fixed for the request */
+} rl_pred;
+#define RL_MAX_PREDS 4096
 
 #define RL_MAX_ATTRS 256
 #define RL_MAX_ERRORS 100
@@ -62,6 +76,7 @@ typedef struct rl_discount {
 	int64_t free_n;         /* DK_FREE */
 	int64_t buy, get;       /* DK_BUYGET */
 	rl_code items;          /* RC_NONE: every line */
+	int items_pred;         /* index into program.preds, or -1 (then `items`) */
 	rl_code max;            /* RC_NONE: no cap */
 } rl_discount;
 
@@ -170,6 +185,8 @@ struct program {
 	void *lua;               /* Lua state, owned by rules/load_lua.c */
 	rl_lua_call_fn lua_call;
 	void (*lua_free)(void *lua);
+	rl_pred *preds;
+	uint32_t npreds, cappreds;
 	/* every compiled expression, to free them with the program */
 	expr **exprs;
 	uint32_t nexprs, capexprs;

@@ -20,6 +20,7 @@ void program_free(program *p)
 	expr_env_free(p->env);
 	expr_env_free(p->cust_env);
 	free(p->rules);
+	free(p->preds);
 	free(p->segments);
 	free(p->experiments);
 	free(p->attrs);

@@ -330,6 +330,38 @@ static void test_redeem(void)
 	program_free(p);
 }
 
+/* item predicates written alike are shared and memoised (rules/preds.c):
+ * results must be those of evaluating each call where it stands */
+static void test_shared_preds(void)
+{
+	program *p = tr_load("rules:\n"
+		"  - {name: half, when: any_item(item.category == \"x\"), discount: {percent: 50, items: item.category == \"x\"}}\n"
+		"  - {name: cheap, when: any_item(item.net < 60), discount: {amount: 1, items: item.net < 60}}\n"
+		"  - {name: count, when: count_qty(item.category == \"x\") == 2 and sum_net(item.category == \"x\") == 99, bonus_points: 1}\n"
+		"  - {name: nested, when: any_item(item.category == \"x\" and any_item(item.sku == \"B\")), bonus_points: 10}\n"
+		"  - {name: again, when: any_item( item.category == \"x\" ), bonus_points: 100}\n");
+	ok(p != NULL, "shared predicates load %s", tr_errbuf);
+	/* x line 2 × 50 = 100 → 50 off → 50; then item.net < 60 is true now
+	 * (not memoised: it reads item.net) → 1 off → 49; the y line 30 < 60
+	 * too: amount 1 over nets 50 and 30 → 1 to the larger remainder:
+	 * 1×50/80 = 0 r50, 1×30/80 = 0 r30 → the x line: 49, y 30 */
+	rl_item it[2] = { tr_item("A", "x", 2, 50), tr_item("B", "y", 1, 30) };
+	rl_basket b = tr_basket(it, 2, TS);
+	rl_customer c = tr_customer("C1", TS);
+	rl_outcome o = run_c(p, &c, &b);
+	is_int(o.lines[0].net, 49, "x line: 100 − 50 − 1");
+	is_int(o.lines[1].net, 30, "y line untouched");
+	/* count: 2 units of x, sum_net 49 ≠ 99 → no; nested 10; again 100 */
+	is_int(o.earned, 110, "count_qty/sum_net see the discounted net; nested and spaced calls work");
+	program_free(p);
+	is_str(tr_errors("rules:\n  - name: a\n    when: any_item(item.category == \"x\") and nosuch\n    points: 1\n"),
+		"program.yaml:3:46: unknown name 'nosuch'", "columns after a shared predicate stay true");
+	is_str(tr_errors("rules:\n  - name: a\n    when: any_item(item.nosuch == 1)\n    points: 1\n"),
+		"program.yaml:3:20: unknown name 'item.nosuch'", "an error inside a predicate is reported where it is");
+	is_str(tr_errors("rules:\n  - name: a\n    when: __any_it(\"#0\")\n    points: 1\n"),
+		"program.yaml:3:20: reserved function name", "the hidden twins cannot be called by hand");
+}
+
 int main(void)
 {
 	arena_init(&mem, 64 * 1024, 0);
@@ -343,6 +375,7 @@ int main(void)
 	test_time();
 	test_experiments();
 	test_redeem();
+	test_shared_preds();
 	arena_free(&mem);
 	return tap_done();
 }

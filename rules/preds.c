@@ -1,0 +1,235 @@
+/* rules/preds.c — item predicates shared between expressions and memoised
+ * per request.
+ *
+ * Marketers repeat `any_item(item.category == "coffee")` in many rules and
+ * `items: item.category == "pastry"` in many discounts. Before an
+ * expression goes to lang/, each any_item/count_qty/sum_net call whose
+ * argument compiles on its own is rewritten in place, at the same length so
+ * that every later column stays true: the function name becomes a hidden
+ * twin of the same length and the argument a string literal "#k" padded
+ * with blanks (newlines kept), k being the predicate's index in a table
+ * deduplicated by text. The twin's bind callback turns "#k" into k. At run
+ * time a predicate that reads neither `net` nor `item.net`/`sum_net` is
+ * evaluated at most once per line and request. A call that cannot be
+ * rewritten (argument too short, or an error: lang then reports it at its
+ * place) is left as written. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/eval_ctx.h"
+#include "rules/load_impl.h"
+
+#define PRED_MAX_DEPTH 8
+
+typedef struct twin {
+	const char *name, *hidden;
+} twin;
+/* same lengths, pairwise */
+static const twin twins[] = {
+	{ "any_item", "__any_it" },
+	{ "count_qty", "__cnt_qty" },
+	{ "sum_net", "__s_net" },
+};
+
+static bool ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static size_t skip_string(const char *s, size_t n, size_t i)
+{
+	char q = s[i++];
+	while (i < n) {
+		if (s[i] == '\\')
+			i += 2;
+		else if (s[i] == q)
+			return i + 1;
+		else
+			i++;
+	}
+	return n;
+}
+
+/* Position in the file of byte `off` of an expression starting at pos. */
+static expr_pos pos_at(expr_pos pos, const char *s, size_t off)
+{
+	expr_pos r = pos;
+	size_t last_nl = (size_t)-1;
+	for (size_t i = 0; i < off; i++)
+		if (s[i] == '\n') {
+			r.line++;
+			last_nl = i;
+		}
+	if (last_nl == (size_t)-1)
+		r.col = pos.col + (int)off;
+	else
+		r.col = (pos.cont_col ? pos.cont_col : 1) + (int)(off - last_nl - 1);
+	return r;
+}
+
+static int intern(rl_loader *L, const char *text, size_t n, expr_pos pos, int depth);
+
+/* Rewrite calls in buf (n bytes, a private copy); fills *nested_memo with
+ * whether every rewritten predicate may be memoised. */
+static void rewrite(rl_loader *L, char *buf, size_t n, expr_pos pos, int depth, bool *nested_memo)
+{
+	*nested_memo = true;
+	for (size_t i = 0; i < n;) {
+		char c = buf[i];
+		if (c == '"' || c == '\'') {
+			i = skip_string(buf, n, i);
+			continue;
+		}
+		if (!ident_char(c) || (i > 0 && (ident_char(buf[i - 1]) || buf[i - 1] == '.'))) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < n && (ident_char(buf[j]) || buf[j] == '.'))
+			j++;
+		const twin *t = NULL;
+		for (size_t k = 0; k < sizeof twins / sizeof twins[0]; k++)
+			if (strlen(twins[k].name) == j - i && memcmp(buf + i, twins[k].name, j - i) == 0)
+				t = &twins[k];
+		size_t k = j;
+		while (t && k < n && (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\n' || buf[k] == '\r'))
+			k++;
+		if (!t || k >= n || buf[k] != '(') {
+			i = j;
+			continue;
+		}
+		/* the matching ')' */
+		size_t e = k + 1;
+		int d = 1;
+		while (e < n && d > 0) {
+			if (buf[e] == '"' || buf[e] == '\'') {
+				e = skip_string(buf, n, e);
+				continue;
+			}
+			if (buf[e] == '(')
+				d++;
+			else if (buf[e] == ')')
+				d--;
+			if (d > 0)
+				e++;
+		}
+		if (e >= n) {
+			i = j;
+			continue;
+		}
+		size_t a = k + 1, b = e;
+		while (a < b && (buf[a] == ' ' || buf[a] == '\t' || buf[a] == '\n' || buf[a] == '\r'))
+			a++;
+		while (b > a && (buf[b - 1] == ' ' || buf[b - 1] == '\t' || buf[b - 1] == '\n' || buf[b - 1] == '\r'))
+			b--;
+		int idx = a < b ? intern(L, buf + a, b - a, pos_at(pos, buf, a), depth + 1) : -1;
+		char ph[24];
+		int phn = idx >= 0 ? snprintf(ph, sizeof ph, "\"#%d\"", idx) : 0;
+		if (idx < 0 || (size_t)phn > e - (k + 1)) {
+			i = j;
+			continue;
+		}
+		if (!L->p->preds[idx].memo)
+			*nested_memo = false;
+		memcpy(buf + i, t->hidden, j - i);
+		for (size_t q = k + 1; q < e; q++)
+			if (buf[q] != '\n' && buf[q] != '\r')
+				buf[q] = ' ';
+		memcpy(buf + k + 1, ph, (size_t)phn);
+		i = e + 1;
+	}
+}
+
+/* Index of the predicate with this text, compiling it on first sight; -1
+ * when it does not compile alone (the caller leaves the call as written). */
+static int intern(rl_loader *L, const char *text, size_t n, expr_pos pos, int depth)
+{
+	program *p = L->p;
+	for (uint32_t i = 0; i < p->npreds; i++)
+		if (p->preds[i].n == n && memcmp(p->preds[i].text, text, n) == 0)
+			return (int)i;
+	if (depth > PRED_MAX_DEPTH || p->npreds >= RL_MAX_PREDS)
+		return -1;
+	char *copy = arena_strndup(&p->mem, text, n);
+	if (!copy)
+		return -1;
+	bool nested_memo;
+	rewrite(L, copy, n, pos, depth, &nested_memo);
+	expr_error err;
+	memset(&err, 0, sizeof err);
+	expr *e = expr_compile(p->env, EXPR_SCOPE_ITEM, copy, n, pos, ET_BOOL | ET_NULL, &err);
+	if (!e)
+		return -1;
+	if (p->npreds == p->cappreds) {
+		uint32_t cap = p->cappreds ? p->cappreds * 2 : 16;
+		rl_pred *v = realloc(p->preds, cap * sizeof *v);
+		if (!v) {
+			expr_free(e);
+			return -1;
+		}
+		p->preds = v;
+		p->cappreds = cap;
+	}
+	if (p->nexprs == p->capexprs) {
+		uint32_t cap = p->capexprs ? p->capexprs * 2 : 64;
+		expr **v = realloc(p->exprs, cap * sizeof *v);
+		if (!v) {
+			expr_free(e);
+			return -1;
+		}
+		p->exprs = v;
+		p->capexprs = cap;
+	}
+	p->exprs[p->nexprs++] = e;
+	rl_pred *pr = &p->preds[p->npreds];
+	memset(pr, 0, sizeof *pr);
+	pr->text = arena_strndup(&p->mem, text, n); /* the key: as written */
+	pr->n = (uint32_t)n;
+	pr->code.kind = RC_EXPR;
+	pr->code.e = e;
+	pr->code.uses = expr_uses(e);
+	pr->memo = nested_memo && !(pr->code.uses & (RL_N_NET | RL_N_ITEMNET));
+	return (int)p->npreds++;
+}
+
+char *rl_preds_rewrite(rl_loader *L, const char *src, size_t n, expr_pos pos);
+char *rl_preds_rewrite(rl_loader *L, const char *src, size_t n, expr_pos pos)
+{
+	char *buf = arena_strndup(&L->tmp, src, n);
+	if (!buf)
+		return NULL;
+	bool m;
+	rewrite(L, buf, n, pos, 0, &m);
+	return buf;
+}
+
+int rl_pred_intern_node(rl_loader *L, const yd_node *nd);
+int rl_pred_intern_node(rl_loader *L, const yd_node *nd)
+{
+	if (!nd || nd->kind != YD_SCALAR)
+		return -1;
+	expr_pos pos = { nd->text_line, nd->text_col, nd->cont_col };
+	size_t a = 0, b = nd->n;
+	while (a < b && (nd->s[a] == ' ' || nd->s[a] == '\n'))
+		a++;
+	while (b > a && (nd->s[b - 1] == ' ' || nd->s[b - 1] == '\n'))
+		b--;
+	if (a == b)
+		return -1;
+	return intern(L, nd->s + a, b - a, pos_at(pos, nd->s, a), 0);
+}
+
+int rl_pred_line(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
+{
+	const rl_pred *pr = &x->p->preds[k];
+	uint8_t *m = pr->memo && x->pmemo ? &x->pmemo[(size_t)k * x->b->nitems + i] : NULL;
+	if (m && *m) {
+		*out = *m == 2;
+		return 0;
+	}
+	if (rl_code_bool(x, &pr->code, (int)i, false, out))
+		return -1;
+	if (m)
+		*m = *out ? 2 : 1;
+	return 0;
+}
