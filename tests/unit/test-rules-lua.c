@@ -555,6 +555,101 @@ static void warnings(void)
 	rmprog(d);
 }
 
+/* ---- ctx, field by field ------------------------------------------------- */
+
+/* Each fact is a rule worth a distinct power of two; earned is their sum. */
+static void ctx_fields(void)
+{
+	char *d = mkprog("ctx");
+	prog_errors e;
+
+	write_file(d, "program.yaml",
+		"program: t\ntimezone: Asia/Kolkata\n"
+		"tiers:\n  - name: bronze\n  - name: silver\n    qualify: spend_12m >= 500000\n"
+		"segments:\n  mumbai: attr.city == \"Mumbai\"\n");
+	write_file(d, "a.lua",
+		"segment('lua_seg', function(ctx) return ctx.qty == 3 end)\n"
+		"local function fact(n, bit, f) rule { name = n, when = f, bonus_points = bit } end\n"
+		"fact('time', 1, function(ctx) return ctx.weekday == 'fri' and ctx.hour == 9 and ctx.month == 11\n"
+		"  and ctx.day == 20 and ctx.date == '2026-11-20' end)\n"
+		"fact('attr', 2, function(ctx) return ctx.attr.city == 'Mumbai' and ctx.attr.birth_month == 7 and ctx.attr.none == nil end)\n"
+		"fact('items', 4, function(ctx) return #ctx.items == 2 and ctx.items[1].sku == 'LATTE'\n"
+		"  and ctx.items[2].category == 'pastry' and ctx.items[3] == nil and ctx.items[1].net == 48000 end)\n"
+		"fact('tags', 8, function(ctx) return ctx.items[1].tags[1] == 'hot' and #ctx.items[2].tags == 0 end)\n"
+		"fact('request', 16, function(ctx) return ctx.subtotal == 57000 and ctx.net == 57000 and ctx.qty == 3\n"
+		"  and ctx.channel == 'store' and ctx.store == 'S1' end)\n"
+		"fact('coupons', 32, function(ctx) return ctx:coupon('SAVE10') and ctx.coupons[1] == 'save10'\n"
+		"  and #ctx.coupons == 1 and not ctx:coupon('NOPE') end)\n"
+		"fact('loops', 64, function(ctx) return ctx:count_qty(function(i) return i.category == 'coffee' end) == 2\n"
+		"  and ctx:sum_net(function(i) return true end) == 57000 and not ctx:any_item(function(i) return i.qty > 5 end) end)\n"
+		"fact('segments', 128, function(ctx) return ctx:segment('mumbai') and ctx:segment('lua_seg') end)\n"
+		"fact('customer', 256, function(ctx) local c = ctx.customer return c.id == 'C-1' and c.tier == 'bronze'\n"
+		"  and c.days_since_last_purchase == nil and c.referred_by == nil and c.purchase_count == 0\n"
+		"  and c.days_since_enrolled == 2 and c.points == 40 and c.referrals == 0 end)\n"
+		"fact('pairs', 512, function(ctx) local n = 0 for i, it in pairs(ctx.items) do n = n + i end\n"
+		"  for i, it in ipairs(ctx.items) do n = n + it.qty end return n == 6 and ctx.variant ~= nil end)\n");
+	write_file(d, "b.yaml",
+		"rules:\n  - name: yaml-uses-lua-segment\n    segment: lua_seg\n"
+		"    when: segment(\"lua_seg\")\n    bonus_points: 1024\n");
+	program *p = load(d, &e);
+	ok(p != NULL, "ctx program loads");
+	if (!p)
+		return;
+	rl_item items[2];
+	rl_str hot = S("hot"), save = S("save10");
+	rl_attr battr = { S("city"), expr_str("Mumbai", 6) };
+	rl_attr cattrs[2] = { { S("city"), expr_str("Pune", 4) }, { S("birth_month"), expr_int(7) } };
+	int64_t qa[2] = { 0, 0 };
+	memset(items, 0, sizeof items);
+	items[0].sku = S("LATTE");
+	items[0].category = S("coffee");
+	items[0].qty = 2;
+	items[0].price = 24000;
+	items[0].tags = &hot;
+	items[0].ntags = 1;
+	items[1].sku = S("MUFFIN");
+	items[1].category = S("pastry");
+	items[1].qty = 1;
+	items[1].price = 9000;
+	rl_basket b;
+	memset(&b, 0, sizeof b);
+	b.items = items;
+	b.nitems = 2;
+	b.coupons = &save;
+	b.ncoupons = 1;
+	b.channel = S("store");
+	b.store = S("S1");
+	b.ts = 1795145400; /* 2026-11-20 09:00 +05:30, a Friday */
+	b.attrs = &battr;
+	b.nattrs = 1;
+	rl_customer c;
+	memset(&c, 0, sizeof c);
+	c.id = S("C-1");
+	c.exists = true;
+	c.points = 40;
+	c.enrolled_at = b.ts - 2 * 86400 - 5;
+	c.attrs = cattrs;
+	c.nattrs = 2;
+	c.tier_qualified_at = qa;
+	c.ntiers = 2;
+	arena m;
+	rl_outcome o;
+	arena_init(&m, 1 << 16, 0);
+	rl_evaluate(p, &c, &b, &m, &o);
+	is_int(o.status, RL_OK, "evaluated");
+	is_int(o.earned, 2047, "every fact holds (1 + 2 + ... + 1024)");
+	for (uint32_t i = 0; i < o.nwarnings; i++)
+		tap_diag("warning: %s: %s", program_rule_name(p, (uint32_t)o.warnings[i].rule), o.warnings[i].message);
+	is_int(o.nwarnings, 0, "no warnings");
+	/* anonymous: customer is nil, points-only rules are skipped */
+	arena_reset(&m);
+	rl_evaluate(p, NULL, &b, &m, &o);
+	is_int(o.nwarnings, 0, "anonymous: points-only rules skipped, no warnings");
+	arena_free(&m);
+	program_free(p);
+	rmprog(d);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpl_root)) {
@@ -564,6 +659,7 @@ int main(void)
 	equivalence();
 	errors();
 	warnings();
+	ctx_fields();
 	rmdir(tmpl_root);
 	return tap_done();
 }
