@@ -419,7 +419,9 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	x->w = arena_alloc(mem, (n + 1) * sizeof *x->w);
 	x->idx = arena_alloc(mem, (n + 1) * sizeof *x->idx);
 	out->lines = arena_alloc(mem, (n + 1) * sizeof *out->lines);
-	if (p->npreds) {
+	/* memo of shared predicates: bounded, beyond that they are just
+	 * evaluated (a 4096-predicate program on a 1000-line basket) */
+	if (p->npreds && (size_t)p->npreds * n <= 65536) {
 		x->pmemo = arena_calloc(mem, (size_t)p->npreds * n + 1, 1);
 		if (!x->pmemo) {
 			out->status = RL_NOMEM;

@@ -79,8 +79,8 @@ int rl_tier_at(const program *p, const rl_customer *cust, int64_t ts, bool commi
 	int64_t *qualified_at_out);
 
 /* Segments that hold for the customer alone (no request names), at `ts`:
- * for the `customer` op. Indexes in definition order into out[]; returns
- * how many. */
+ * for the `customer` op. Indexes in definition order into out[] (room for
+ * program_nsegments(p) entries); returns how many. */
 uint32_t rl_customer_segments(const program *p, const rl_customer *cust, int64_t ts,
 	arena *mem, int *out);
 
