@@ -19,14 +19,9 @@ customers=${CUSTOMERS:-100000}
 purchases=${PURCHASES:-1000000}
 runs=${RUNS:-3}
 
-# the command: loyaltyctl when it knows `experiments`, else the report alone
-cmd=""
-if [ -x "$build/loyaltyctl" ] && "$build/loyaltyctl" experiments --help 2>/dev/null | grep -q 'experiments report'; then
-	cmd="$build/loyaltyctl"
-elif [ -x "$build/bench/bench-report" ]; then
-	cmd="$build/bench/bench-report"
-else
-	echo "bench-report: build first (make bench/bench-report in $build)" >&2
+cmd="$build/loyaltyctl"
+if ! "$cmd" experiments --help 2>/dev/null | grep -q 'experiments report'; then
+	echo "bench-report: no $cmd with \`experiments report\` (build first; give BUILDDIR)" >&2
 	exit 2
 fi
 command -v sqlite3 >/dev/null || { echo "bench-report: needs the sqlite3 command (apt-get install sqlite3)" >&2; exit 2; }

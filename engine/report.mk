@@ -34,10 +34,3 @@ tests_unit_test_report_LDADD = $(GSL_LIBS) $(SQLITE_LIBS) $(YAJL_LIBS) $(YAML_LI
 # HTML rendering in headless Chromium (skips without /usr/bin/chromium).
 EXTRA_DIST += tests/blackbox/test_report_html.py tests/blackbox/test_report_e2e.py \
 	bench/bench-report.sh bench/bench-report.py
-
-# The report alone, for bench/bench-report.sh (same arguments as
-# `loyaltyctl experiments`).
-noinst_PROGRAMS += bench/bench-report
-bench_bench_report_SOURCES = bench/bench-report.c $(REPORT_SOURCES) engine/ctl_experiments.c
-bench_bench_report_CFLAGS = $(tests_unit_test_report_CFLAGS)
-bench_bench_report_LDADD = $(tests_unit_test_report_LDADD)

@@ -5,8 +5,7 @@ the customer's variant, discount, total and points; each refund its
 refunded net and reversed points). This is what ties the report to the
 store's actual schema and to exposure recording (rules.md "Experiments").
 
-Uses the `daemon` fixture (conftest.py). The report command is loyaltyctl
-when it knows `experiments`, else bench/bench-report (same arguments).
+Uses the `daemon` fixture (conftest.py) and ./loyaltyctl.
 """
 import json
 import os

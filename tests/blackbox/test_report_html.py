@@ -6,9 +6,8 @@ banner must be on screen. Also checks the page is self-contained (no
 scripts, links or external resources).
 
 The store is written by bench/bench-report.py (the store's real schema,
-seeded). The command is loyaltyctl when it knows `experiments`, else the
-report alone (bench/bench-report, same arguments). Skipped with a reason
-when /usr/bin/chromium is absent — CI must install the `chromium` package.
+seeded). Skipped with a reason when /usr/bin/chromium is absent — CI must
+install the `chromium` package.
 """
 import os
 import re
@@ -40,10 +39,7 @@ def report_command():
         if os.access(ctl, os.X_OK) and "experiments report" in subprocess.run(
                 [ctl, "experiments", "--help"], capture_output=True, text=True).stdout:
             return [ctl]
-        alone = os.path.join(d, "bench", "bench-report")
-        if os.access(alone, os.X_OK):
-            return [alone]
-    pytest.skip("no loyaltyctl with `experiments` and no bench/bench-report in the build directory")
+    pytest.skip("no loyaltyctl with `experiments` in the build directory")
 
 
 def make_store(tmp_path, name, customers, purchases, *extra):
