@@ -75,6 +75,14 @@ static void srm(const rd_data *d, rc_report *r)
 				r->v[i].configured ? "weight 0" : "is not in the configuration");
 			return;
 		}
+	/* Pearson's approximation wants about 5 expected per cell */
+	for (uint32_t i = 0; i < r->nv; i++)
+		if (w[i] > 0 && (double)r->customers * r->v[i].expected_share < 5) {
+			snprintf(r->srm_note, sizeof r->srm_note,
+				"fewer than 5 customers expected in variant %s: the check is only approximate",
+				r->v[i].name);
+			return;
+		}
 }
 
 int rc_compute(const rd_data *d, rc_report *r)

@@ -233,6 +233,8 @@ static void test_calc(sqlite3 *db)
 	ok(r.srm_checked && near(r.srm.stat, 0.2, 1e-12), "SRM chi-square 0.2");
 	ok(near(r.srm.p, 0.654720846018577, 1e-9), "SRM p = erfc(sqrt(0.1))");
 	ok(!r.srm_alarm, "no SRM alarm");
+	is_str(r.srm_note, "fewer than 5 customers expected in variant control: the check is only approximate",
+		"SRM: 2.5 expected per variant is flagged as approximate");
 	/* timeline: cumulative per variant */
 	int64_t cc = 0, cd = 0, wantc[] = {1500, 3000, 3000}, wantd[] = {1500, 1500, 4000};
 	bool tl = d.nbuckets == 3;
