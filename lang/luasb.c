@@ -303,6 +303,8 @@ luasb *luasb_new(uint64_t instr_budget, size_t mem_budget, char *err, size_t err
 		luasb_free(sb);
 		return NULL;
 	}
+	lua_settop(L, 0);
+	lua_pushcfunction(L, sb_msgh); /* stays at index 1: luasb_pcall */
 	/* The collector keeps Lua's default pace: a shorter pause makes every
 	 * cycle shrink the thread's CallInfo list and stack, which the next
 	 * call allocates again (3x slower calls, measured in bench-lua). When
@@ -486,25 +488,30 @@ luasb_status luasb_load(luasb *sb, const char *name, const char *buf, size_t len
 
 /* ---- call ---------------------------------------------------------------- */
 
-luasb_status luasb_call(luasb *sb, int ref, int nargs, char *err, size_t errsz)
+void luasb_push_fn(luasb *sb, int ref)
+{
+	lua_rawgeti(sb->L, LUA_REGISTRYINDEX, ref);
+}
+
+/* The message handler lives at stack index 1 (luasb_new puts it there),
+ * so that a call pushes and removes nothing but its function and
+ * arguments: the bridge of rules/ makes ~30 calls a basket. */
+#define MSGH_INDEX 1
+
+luasb_status luasb_pcall(luasb *sb, int ref, int nargs, char *err, size_t errsz)
 {
 	lua_State *L = sb->L;
-	int base = lua_gettop(L) - nargs; /* index of the message handler */
+	int base = lua_gettop(L) - nargs - 1; /* below the function */
 	int st;
 	luasb_status kind;
 
-	lua_pushcfunction(L, sb_msgh);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-	lua_rotate(L, base + 1, 2);
 	if (sb->in_call) {
 		/* A host function of a running call calls back into Lua (a rule
 		 * asks for a segment written in Lua): same budget, same sticky
 		 * failures; the outer call restores the upvalues. */
-		st = lua_pcall(L, nargs, 1, base + 1);
-		if (st == LUA_OK) {
-			lua_remove(L, base + 1);
+		st = lua_pcall(L, nargs, 1, MSGH_INDEX);
+		if (st == LUA_OK)
 			return LUASB_OK;
-		}
 		if (st == LUA_ERRMEM)
 			sb->mem_tripped = true;
 		kind = sb->instr_tripped ? LUASB_FAIL_INSTR : sb->mem_tripped ? LUASB_FAIL_MEMORY
@@ -514,14 +521,12 @@ luasb_status luasb_call(luasb *sb, int ref, int nargs, char *err, size_t errsz)
 		return kind;
 	}
 	arm(sb);
-	st = lua_pcall(L, nargs, 1, base + 1);
+	st = lua_pcall(L, nargs, 1, MSGH_INDEX);
 	disarm(sb);
 	if (sb->upvalues_written)
 		luasb_restore_upvalues(sb);
-	if (st == LUA_OK) {
-		lua_remove(L, base + 1);
+	if (st == LUA_OK)
 		return LUASB_OK;
-	}
 	{
 		char where[300];
 		lua_Debug ar;
@@ -537,4 +542,12 @@ luasb_status luasb_call(luasb *sb, int ref, int nargs, char *err, size_t errsz)
 	lua_settop(L, base);
 	after_failure(sb, kind);
 	return kind;
+}
+
+luasb_status luasb_call(luasb *sb, int ref, int nargs, char *err, size_t errsz)
+{
+	luasb_push_fn(sb, ref);
+	if (nargs)
+		lua_rotate(sb->L, -(nargs + 1), 1);
+	return luasb_pcall(sb, ref, nargs, err, errsz);
 }

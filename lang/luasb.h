@@ -90,8 +90,14 @@ void luasb_push_ref(luasb *sb, int ref);
 /* Call the function `ref` with the `nargs` values on top of the stack
  * (popped), under a fresh instruction budget. LUASB_OK leaves exactly one
  * result on the stack (the caller pops it); a failure leaves nothing and
- * "file:LINE: message" in err. */
+ * "file:LINE: message" in err. Called from a host function while a call
+ * runs, it runs within that call's budget. Index 1 of the state's stack
+ * belongs to the sandbox (its message handler): hosts work above it. */
 luasb_status luasb_call(luasb *sb, int ref, int nargs, char *err, size_t errsz);
+/* The same without moving anything on the stack: push the function with
+ * luasb_push_fn, then the arguments, then luasb_pcall (same `ref`). */
+void luasb_push_fn(luasb *sb, int ref);
+luasb_status luasb_pcall(luasb *sb, int ref, int nargs, char *err, size_t errsz);
 
 /* For host C functions that do work proportional to `cost` elements:
  * charge it to the running call's instruction budget; raises (does not

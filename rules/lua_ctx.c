@@ -224,9 +224,18 @@ static int m_sum_net(lua_State *L) { return item_loop(L, 2); }
 
 /* ---- __index of each kind ------------------------------------------------ */
 
-/* Upvalue 1 maps a field name to its id (or to a method). */
+/* Upvalue 1 maps a field name to its id (or to a method). Field names
+ * are found by the address of the interned key first. */
 static int lookup(lua_State *L, px_kind kind)
 {
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		proxy *px = lua_touserdata(L, 1);
+		const struct rl_lua_keys *km = &px->lx->keys[kind];
+		const char *k = lua_tostring(L, 2);
+		for (int i = 0; i < km->n; i++)
+			if (km->k[i] == k)
+				return km->id[i];
+	}
 	lua_pushvalue(L, 2);
 	int t = lua_rawget(L, lua_upvalueindex(1));
 	if (t == LUA_TFUNCTION)
@@ -378,7 +387,7 @@ static int px_tostring(lua_State *L)
 
 /* ---- set-up ---------------------------------------------------------------- */
 
-static void new_meta(lua_State *L, px_kind kind, lua_CFunction index)
+static void new_meta(lua_State *L, rl_lua *lx, px_kind kind, lua_CFunction index)
 {
 	luaL_newmetatable(L, px_names[kind]); /* in the registry: unreachable by scripts */
 	lua_newtable(L);                       /* name -> id / method */
@@ -416,6 +425,18 @@ static void new_meta(lua_State *L, px_kind kind, lua_CFunction index)
 	default:
 		break;
 	}
+	{
+		/* remember where the interned names live (fields only) */
+		struct rl_lua_keys *km = &lx->keys[kind];
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			if (lua_isinteger(L, -1) && km->n < 24) {
+				km->k[km->n] = lua_tostring(L, -2);
+				km->id[km->n++] = (int)lua_tointeger(L, -1);
+			}
+			lua_pop(L, 1);
+		}
+	}
 	lua_pushcclosure(L, index, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pushstring(L, px_names[kind]);
@@ -448,11 +469,11 @@ static int init_body(lua_State *L)
 {
 	rl_lua *lx = lua_touserdata(L, 1);
 
-	new_meta(L, PX_CTX, ctx_index);
-	new_meta(L, PX_CUSTOMER, customer_index);
-	new_meta(L, PX_ATTR, attr_index);
-	new_meta(L, PX_ITEMS, items_index);
-	new_meta(L, PX_ITEM, item_index);
+	new_meta(L, lx, PX_CTX, ctx_index);
+	new_meta(L, lx, PX_CUSTOMER, customer_index);
+	new_meta(L, lx, PX_ATTR, attr_index);
+	new_meta(L, lx, PX_ITEMS, items_index);
+	new_meta(L, lx, PX_ITEM, item_index);
 	lx->ref_ctx = new_proxy(L, lx, PX_CTX);
 	lx->ref_customer = new_proxy(L, lx, PX_CUSTOMER);
 	lx->ref_attr = new_proxy(L, lx, PX_ATTR);
@@ -546,6 +567,7 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 		snprintf(err, errsz, "Lua stack exhausted");
 		return -1;
 	}
+	luasb_push_fn(lx->sb, code->lua_ref);
 	if (item >= 0) {
 		/* the item and the ctx: function(item, ctx); the item's userdata
 		 * is made on first use, in a protected call (it allocates) */
@@ -558,7 +580,7 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 			lua_pushlightuserdata(L, lx);
 			lua_pushinteger(L, item);
 			if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
-				lua_pop(L, 1);
+				lua_pop(L, 2);
 				snprintf(err, errsz, "Lua memory budget exceeded");
 				return -1;
 			}
@@ -567,7 +589,7 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx);
 	lx->x = ctxp;
-	luasb_status st = luasb_call(lx->sb, code->lua_ref, nargs, err, errsz);
+	luasb_status st = luasb_pcall(lx->sb, code->lua_ref, nargs, err, errsz);
 	lx->x = saved;
 	if (st != LUASB_OK)
 		return -1;

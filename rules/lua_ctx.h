@@ -29,6 +29,14 @@ typedef struct rl_lua {
 	int ref_attr;           /* ctx.attr */
 	int ref_item_cache;     /* table: line index + 1 -> item userdata */
 	void *load_state;       /* rules/load_lua.c's, in the program's arena */
+	/* field names of ctx, ctx.customer and items as interned Lua strings:
+	 * __index compares the key's address (no table lookup). The strings
+	 * stay alive as keys of the metatables' name tables. */
+	struct rl_lua_keys {
+		const char *k[24];
+		int id[24];
+		int n;
+	} keys[5];
 	uint8_t *roles;         /* by reference */
 	size_t nroles;
 } rl_lua;
