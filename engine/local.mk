@@ -32,6 +32,8 @@ tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CFLAGS = $(engine_libengine_a_CFLAGS)
 tests_unit_test_config_LDADD = $(ENGINE_LIBS)
 
+dist_man_MANS += doc/loyaltyd.8 doc/loyaltyctl.1
+
 # The black-box tests: the real daemon over its socket (pytest).
 TESTS += tests/blackbox/run.sh
 EXTRA_DIST += tests/blackbox/run.sh tests/blackbox/conftest.py \
