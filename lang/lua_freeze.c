@@ -61,7 +61,9 @@ bool luasb_is_frozen(lua_State *L, int idx)
 	bool ro = false;
 
 	if (lua_getmetatable(L, idx)) {
-		ro = lua_getfield(L, -1, LUASB_RO_KEY) != LUA_TNIL;
+		/* raw: a script's metatable may have an __index of its own */
+		lua_pushliteral(L, LUASB_RO_KEY);
+		ro = lua_rawget(L, -2) != LUA_TNIL;
 		lua_pop(L, 2);
 	}
 	return ro;

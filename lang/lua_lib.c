@@ -83,7 +83,9 @@ static int sb_xpcall(lua_State *L)
 static int sb_setmetatable(lua_State *L)
 {
 	if (lua_type(L, 2) == LUA_TTABLE) {
-		if (lua_getfield(L, 2, "__gc") != LUA_TNIL)
+		/* raw, as Lua itself looks for __gc (and no script code runs) */
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
 			return luasb_blocked(L, "a __gc metamethod");
 		lua_pop(L, 1);
 	}

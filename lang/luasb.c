@@ -338,7 +338,7 @@ static int set_global_body(lua_State *L)
 	luasb *sb = lua_touserdata(L, 1);
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, sb->ref_base);
-	lua_pushvalue(L, 2);
+	lua_pushstring(L, lua_touserdata(L, 2));
 	lua_pushvalue(L, 3);
 	lua_rawset(L, -3);
 	return 0;
@@ -351,7 +351,7 @@ int luasb_set_global(luasb *sb, const char *name)
 
 	lua_pushcfunction(L, set_global_body);
 	lua_pushlightuserdata(L, sb);
-	lua_pushstring(L, name); /* short: below the string cap, never fails before the pcall */
+	lua_pushlightuserdata(L, (void *)name); /* the string is made inside the pcall */
 	lua_rotate(L, -4, -1);   /* value to the top */
 	st = lua_pcall(L, 3, 0, 0);
 	if (st != LUA_OK)

@@ -645,13 +645,16 @@ static rl_lua *bridge(rl_loader *L, const char *file)
 		return NULL;
 	}
 	lua_State *S = luasb_state(lx->sb);
+	int bad;
 	lua_pushlightuserdata(S, ld);
 	lua_pushcclosure(S, host_rule, 1);
-	if (luasb_set_global(lx->sb, "rule") == 0) {
+	bad = luasb_set_global(lx->sb, "rule");
+	if (!bad) {
 		lua_pushlightuserdata(S, ld);
 		lua_pushcclosure(S, host_segment, 1);
+		bad = luasb_set_global(lx->sb, "segment");
 	}
-	if (luasb_set_global(lx->sb, "segment")) {
+	if (bad) {
 		rl_err_add(L->errs, file, 1, 1, "cannot set up Lua: out of memory");
 		rl_lua_free(lx);
 		return NULL;

@@ -130,6 +130,15 @@ static void escapes(void)
 	check(sb, "__gc", "keep(function()\n setmetatable({}, {__gc = function() while true do end end})\nend)",
 		LUASB_FAIL_BLOCKED, "t.lua:2: a __gc metamethod is not available in the sandbox");
 
+	/* __gc added to a metatable after setmetatable never runs (Lua marks
+	 * objects for finalization at setmetatable only): freeing this
+	 * sandbox below would hang otherwise */
+	check(sb, "late __gc", "keep(function()\n local mt = {}\n local t = setmetatable({}, mt)\n"
+		" mt.__gc = function() while true do end end\n return 'set'\nend)", LUASB_OK, "set");
+	check(sb, "recursive __index", "keep(function()\n local t = setmetatable({}, {})\n"
+		" getmetatable(t).__index = function(t, k) return t[k] end\n return t.x\nend)",
+		LUASB_FAIL_ERROR, "t.lua:3: C stack overflow");
+
 	/* bytecode never loads, whatever its content */
 	{
 		char out[256];
