@@ -32,7 +32,8 @@ check_in() {
 	make -C "$dir" -j"$jobs" >"$dir/build.out" 2>&1 \
 		|| { tail -50 "$dir/build.out"; step_fail "build $*"; return 1; }
 	make -C "$dir" -j"$jobs" check >"$dir/check.out" 2>&1
-	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' "$dir/check.out" | grep -v '^PASS' || true
+	grep -a -E '^(FAIL|ERROR|XPASS):' "$dir/check.out" || true
+	grep -a -E '^# (TOTAL|PASS|FAIL|ERROR|SKIP):' "$dir/check.out" || true
 	for log in $(find "$dir" -name '*.log' -path '*tests*' | sort); do
 		grep -q -E '^(not ok|Bail out)' "$log" 2>/dev/null && { echo "--- $log"; grep -E -B2 -A12 '^(not ok|Bail out)' "$log" | head -80; }
 	done
