@@ -633,9 +633,12 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 				nn *= r->mult_x100 / g;
 				nd *= 100 / g;
 				/* keep the fraction small; 128-bit division is a libcall */
-				__int128 g2 = (nn <= INT64_MAX && nd <= INT64_MAX) ?
-					gcd64((int64_t)nn, (int64_t)nd) : gcd128(nn, nd);
-				if (g2 > 1) {
+				if (nn <= INT64_MAX && nd <= INT64_MAX) {
+					int64_t a64 = (int64_t)nn, b64 = (int64_t)nd, g64 = gcd64(a64, b64);
+					nn = a64 / g64;
+					nd = b64 / g64;
+				} else {
+					__int128 g2 = gcd128(nn, nd);
 					nn /= g2;
 					nd /= g2;
 				}
@@ -643,7 +646,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		}
 		if (__builtin_add_overflow(psum, pts, &np) || __builtin_add_overflow(bonus, bon, &nb) ||
 		    nn > I128_LIMIT || nd > I128_LIMIT ||
-		    (np && nn > I128_LIMIT / np)) {
+		    ((nn >= ((__int128)1 << 62) || np >= ((int64_t)1 << 62)) && np && nn > I128_LIMIT / np)) {
 			rl_ctx_warn(x, a->rule, "points overflow");
 			continue;
 		}
