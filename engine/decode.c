@@ -48,6 +48,9 @@ static const char *const field_names[F__COUNT] = {
 
 enum item_key { K_SKU = 0, K_CATEGORY, K_QTY, K_PRICE, K_TAGS, K__COUNT };
 static const char *const item_key_names[K__COUNT] = { "sku", "category", "qty", "price", "tags" };
+/* ORDER: field_names, item_key_names */
+static const uint8_t field_lens[F__COUNT] = { 2, 2, 3, 8, 12, 11, 6, 2, 5, 7, 7, 5, 13, 5, 6 };
+static const uint8_t item_key_lens[K__COUNT] = { 3, 8, 3, 5, 4 };
 
 #define B(f) (1u << (f))
 #define COMMON (B(F_OP) | B(F_ID))
@@ -801,10 +804,11 @@ static int cb_end_array(void *ctx)
 	return cb_end(ctx, false);
 }
 
-static int find_name(const char *const *names, int count, const unsigned char *s, size_t n)
+/* Keys are compared by length first: most keys of a line differ in it. */
+static int find_name(const char *const *names, const uint8_t *lens, int count, const unsigned char *s, size_t n)
 {
 	for (int i = 0; i < count; i++)
-		if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
+		if (lens[i] == n && memcmp(names[i], s, n) == 0)
 			return i;
 	return -1;
 }
@@ -820,7 +824,7 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
 		return 0;
 	switch (d->frame[d->depth]) {
 	case FR_TOP: {
-		int f = find_name(field_names, F__COUNT, s, n);
+		int f = find_name(field_names, field_lens, F__COUNT, s, n);
 		d->key = f;
 		if (f < 0) {
 			add_warn(d, -1, copy_str(d, s, n).p);
@@ -848,7 +852,7 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
 	}
 	case FR_ITEM: {
 		dec_item *di = &d->items[d->nitems - 1];
-		int k = find_name(item_key_names, K__COUNT, s, n);
+		int k = find_name(item_key_names, item_key_lens, K__COUNT, s, n);
 		d->ikey = k;
 		if (k < 0) {
 			char *p = arena_printf(d->mem, "items[%" PRIu32 "].%.*s", d->nitems - 1, (int)n, (const char *)s);

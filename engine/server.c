@@ -54,10 +54,31 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	conn_accept(srv, fd, sa->sa_family == AF_UNIX);
 }
 
+static void accept_resume_cb(evutil_socket_t fd, short what, void *ctx)
+{
+	server *srv = ctx;
+	if (srv->stopping)
+		return;
+	if (srv->unix_l)
+		evconnlistener_enable(srv->unix_l);
+	if (srv->tcp_l)
+		evconnlistener_enable(srv->tcp_l);
+}
+
 static void accept_error_cb(struct evconnlistener *l, void *ctx)
 {
-	/* EMFILE and friends: log and keep listening; libevent retries */
-	log_error("accept: %s", strerror(errno));
+	server *srv = ctx;
+	int e = errno;
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		/* out of descriptors: the listening socket stays readable, and
+		 * retrying at once would spin; pause accepting for 100 ms */
+		log_warn("accept: %s; pausing new connections for 100 ms", strerror(e));
+		evconnlistener_disable(l);
+		struct timeval tv = { 0, 100000 };
+		event_base_once(srv->base, -1, EV_TIMEOUT, accept_resume_cb, srv, &tv);
+		return;
+	}
+	log_error("accept: %s", strerror(e));
 }
 
 static int listen_unix(server *srv)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import BASIC_RULES, builddir
+from conftest import BASIC_RULES, VALGRIND, builddir
 
 PING = {"op": "ping"}
 
@@ -170,3 +170,27 @@ def test_client_hangs_up_with_requests_in_flight(served):
                        % (i, time.time()) for i in range(100)))
         c.close()
     assert served.client().send(PING)["ok"]
+
+
+@pytest.mark.skipif(VALGRIND, reason="valgrind needs descriptors of its own")
+def test_out_of_descriptors_keeps_serving(daemon):
+    """With few file descriptors, connections past the limit wait (accept
+    pauses instead of spinning); once some close, the daemon serves again."""
+    d = daemon(start=False, config="max_connections: 1000\n")
+    orig = d.command
+    d.command = lambda: ["prlimit", "--nofile=40"] + orig()
+    d.start()
+    time.sleep(0.2)
+    held = []
+    for _ in range(60):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(5)
+        s.connect(d.socket)  # the kernel queues what the daemon cannot accept
+        held.append(s)
+    time.sleep(0.5)
+    for s in held:
+        s.close()
+    time.sleep(0.5)
+    c = d.client()
+    assert c.send(PING)["ok"]
+    assert "pausing new connections" in d.stderr
