@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,9 +129,11 @@ static int ctl_send(int argc, char **argv)
 				in_open = false;
 				shutdown(fd, SHUT_WR);
 			} else if (write_all(fd, buf, (size_t)n) != 0) {
+				/* the daemon closed (too_large, stop): keep reading
+				 * what it still has to say */
 				fprintf(stderr, "loyaltyctl: write to %s: %s\n", ctl_global.socket, strerror(errno));
 				rc = 1;
-				break;
+				in_open = false;
 			}
 		}
 	}
@@ -317,6 +320,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	signal(SIGPIPE, SIG_IGN); /* a closed socket is an error, not death */
 	ctl_global.socket = getenv("LOYALTYD_SOCKET");
 	if (!ctl_global.socket || !*ctl_global.socket)
 		ctl_global.socket = CONFIG_DEFAULT_SOCKET;

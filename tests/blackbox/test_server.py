@@ -194,3 +194,13 @@ def test_out_of_descriptors_keeps_serving(daemon):
     c = d.client()
     assert c.send(PING)["ok"]
     assert "pausing new connections" in d.stderr
+
+
+def test_ctl_send_survives_the_daemon_closing(daemon):
+    d = daemon(config="max_line_bytes: 100\n")
+    data = b'{"op":"ping","id":1}\n' + b"x" * 200 + b"\n" + b'{"op":"ping"}\n' * 200000
+    out = ctl(d, "send", stdin=data)
+    lines = out.stdout.splitlines()
+    assert json.loads(lines[0])["id"] == 1
+    assert json.loads(lines[1])["error"]["code"] == "too_large"
+    assert len(lines) == 2
