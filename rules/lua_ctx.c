@@ -222,24 +222,34 @@ static int m_any_item(lua_State *L) { return item_loop(L, 0); }
 static int m_count_qty(lua_State *L) { return item_loop(L, 1); }
 static int m_sum_net(lua_State *L) { return item_loop(L, 2); }
 
+/* ORDER: ctx_method_names */
+static const lua_CFunction ctx_methods[] = {
+	m_coupon, m_segment, m_variant, m_any_item, m_count_qty, m_sum_net,
+};
+static const char *const ctx_method_names[] = {
+	"coupon", "segment", "variant", "any_item", "count_qty", "sum_net",
+};
+
 /* ---- __index of each kind ------------------------------------------------ */
 
 /* Upvalue 1 maps a field name to its id (or to a method). Field names
  * are found by the address of the interned key first. */
-static int lookup(lua_State *L, px_kind kind)
+static int lookup(lua_State *L, proxy *px, px_kind kind)
 {
 	if (lua_type(L, 2) == LUA_TSTRING) {
-		proxy *px = lua_touserdata(L, 1);
 		const struct rl_lua_keys *km = &px->lx->keys[kind];
 		const char *k = lua_tostring(L, 2);
 		for (int i = 0; i < km->n; i++)
-			if (km->k[i] == k)
-				return km->id[i];
+			if (km->k[i] == k) {
+				if (km->id[i] >= 0)
+					return km->id[i];
+				/* a method: a light C function, nothing allocated */
+				lua_pushcfunction(L, ctx_methods[-km->id[i] - 1]);
+				return -1;
+			}
 	}
 	lua_pushvalue(L, 2);
 	int t = lua_rawget(L, lua_upvalueindex(1));
-	if (t == LUA_TFUNCTION)
-		return -1;
 	if (t != LUA_TNUMBER) {
 		if (lua_type(L, 2) == LUA_TSTRING)
 			return luaL_error(L, "%s has no field '%s'", px_names[kind], lua_tostring(L, 2));
@@ -247,6 +257,10 @@ static int lookup(lua_State *L, px_kind kind)
 	}
 	int id = (int)lua_tointeger(L, -1);
 	lua_pop(L, 1);
+	if (id < 0) {
+		lua_pushcfunction(L, ctx_methods[-id - 1]);
+		return -1;
+	}
 	return id;
 }
 
@@ -254,7 +268,7 @@ static int ctx_index(lua_State *L)
 {
 	proxy *px = lua_touserdata(L, 1);
 	rl_ctx *x = current(L, px);
-	int id = lookup(L, PX_CTX);
+	int id = lookup(L, px, PX_CTX);
 
 	if (id < 0)
 		return 1; /* a method */
@@ -293,7 +307,7 @@ static int customer_index(lua_State *L)
 {
 	proxy *px = lua_touserdata(L, 1);
 	rl_ctx *x = current(L, px);
-	int vs = lookup(L, PX_CUSTOMER);
+	int vs = lookup(L, px, PX_CUSTOMER);
 
 	push_value(L, &x->vars[vs]);
 	return 1;
@@ -363,7 +377,7 @@ static int item_index(lua_State *L)
 {
 	proxy *px = lua_touserdata(L, 1);
 	rl_ctx *x = current(L, px);
-	int f = lookup(L, PX_ITEM);
+	int f = lookup(L, px, PX_ITEM);
 
 	if (!x->b || px->idx >= x->b->nitems)
 		return luaL_error(L, "item of another basket");
@@ -397,18 +411,11 @@ static void new_meta(lua_State *L, rl_lua *lx, px_kind kind, lua_CFunction index
 			lua_pushinteger(L, ctx_fields[i].id);
 			lua_setfield(L, -2, ctx_fields[i].name);
 		}
-		lua_pushcfunction(L, m_coupon);
-		lua_setfield(L, -2, "coupon");
-		lua_pushcfunction(L, m_segment);
-		lua_setfield(L, -2, "segment");
-		lua_pushcfunction(L, m_variant);
-		lua_setfield(L, -2, "variant");
-		lua_pushcfunction(L, m_any_item);
-		lua_setfield(L, -2, "any_item");
-		lua_pushcfunction(L, m_count_qty);
-		lua_setfield(L, -2, "count_qty");
-		lua_pushcfunction(L, m_sum_net);
-		lua_setfield(L, -2, "sum_net");
+		for (size_t i = 0; i < sizeof ctx_methods / sizeof ctx_methods[0]; i++) {
+			/* -(i + 1): the key map pushes ctx_methods[i] */
+			lua_pushinteger(L, -(lua_Integer)i - 1);
+			lua_setfield(L, -2, ctx_method_names[i]);
+		}
 		break;
 	case PX_CUSTOMER:
 		for (size_t i = 0; i < sizeof customer_fields / sizeof customer_fields[0]; i++) {
@@ -430,7 +437,7 @@ static void new_meta(lua_State *L, rl_lua *lx, px_kind kind, lua_CFunction index
 		struct rl_lua_keys *km = &lx->keys[kind];
 		lua_pushnil(L);
 		while (lua_next(L, -2)) {
-			if (lua_isinteger(L, -1) && km->n < 24) {
+			if (lua_isinteger(L, -1) && km->n < 24) { /* fields and methods */
 				km->k[km->n] = lua_tostring(L, -2);
 				km->id[km->n++] = (int)lua_tointeger(L, -1);
 			}
