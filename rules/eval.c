@@ -66,16 +66,8 @@ int rl_code_eval(rl_ctx *x, const rl_code *c, int item, expr_value dflt, expr_va
 	return expr_frame_error(&x->f, "internal: bad code");
 }
 
-int rl_code_bool(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out)
+int rl_code_bool_slow(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out)
 {
-	if (c->kind == RC_EXPR) {
-		const expr_value *saved = x->f.item;
-		if (item >= 0)
-			x->f.item = &x->items[(size_t)item * IS_N];
-		int rc = expr_eval_bool(c->e, &x->f, out);
-		x->f.item = saved;
-		return rc;
-	}
 	expr_value v;
 	if (rl_code_eval(x, c, item, expr_bool(dflt), &v))
 		return -1;
@@ -282,9 +274,41 @@ static int coupon_code_index(const program *p, rl_str s)
 	return -1;
 }
 
+/* One arena allocation per request, carved here: the ~20 arrays of a
+ * request cost one call instead of twenty. Falls back to the arena when
+ * the estimate was short (it never is for what rl_evaluate sizes). */
+typedef struct bump {
+	arena *mem;
+	char *p;
+	size_t left;
+} bump;
+
+static void *bump_alloc(bump *b, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	if (n == 0)
+		n = 16;
+	if (n > b->left)
+		return arena_alloc(b->mem, n);
+	void *r = b->p;
+	b->p += n;
+	b->left -= n;
+	return r;
+}
+
+static void *bump_calloc(bump *b, size_t n)
+{
+	void *r = bump_alloc(b, n);
+	if (r)
+		memset(r, 0, n);
+	return r;
+}
+
+#define A16(n) (((size_t)(n) + 15) & ~(size_t)15)
+
 /* 0 ok, -1 no memory */
 static int ctx_init(rl_ctx *x, const program *p, const rl_customer *c, const rl_basket *b,
-	arena *mem, rl_outcome *out)
+	arena *mem, bump *bm, rl_outcome *out)
 {
 	/* not memset: the frame's 256-byte error buffer needs no zeroing */
 	x->p = p;
@@ -299,11 +323,11 @@ static int ctx_init(rl_ctx *x, const program *p, const rl_customer *c, const rl_
 	x->pmemo = NULL;
 	x->f.scratch_used = 0;
 	x->f.err[0] = 0;
-	x->vars = arena_alloc(mem, (VS_NFIXED + p->nattrs) * sizeof *x->vars);
-	x->seg = arena_alloc(mem, p->nsegments + 1);
-	x->variant = arena_alloc(mem, (p->nexperiments + 1) * sizeof *x->variant);
-	x->coupon = arena_calloc(mem, p->ncoupons + 1, sizeof *x->coupon);
-	x->f.scratch = arena_alloc(mem, 4096);
+	x->vars = bump_alloc(bm, (VS_NFIXED + p->nattrs) * sizeof *x->vars);
+	x->seg = bump_alloc(bm, p->nsegments + 1);
+	x->variant = bump_alloc(bm, (p->nexperiments + 1) * sizeof *x->variant);
+	x->coupon = bump_calloc(bm, (p->ncoupons + 1) * sizeof *x->coupon);
+	x->f.scratch = bump_alloc(bm, 4096);
 	x->f.scratch_cap = 4096;
 	x->f.host = x;
 	if (!x->vars || !x->seg || !x->variant || !x->coupon || !x->f.scratch)
@@ -407,29 +431,41 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	rl_ctx X, *x = &X;
 	memset(out, 0, sizeof *out);
 	out->tier_before = out->tier_after = -1;
-	if (ctx_init(x, p, cust, b, mem, out)) {
+	size_t n1 = (size_t)b->nitems + 1, r1 = (size_t)p->nrules + 1;
+	size_t total = A16((VS_NFIXED + p->nattrs) * sizeof(expr_value)) + A16(p->nsegments + 1) +
+		A16((p->nexperiments + 1) * sizeof(int)) + A16(p->ncoupons + 1) + 4096 +
+		A16(((size_t)b->nitems * IS_N + 1) * sizeof(expr_value)) + A16(n1 * 8) + A16(n1) +
+		2 * A16(n1 * 8) + A16(n1 * 4) + A16(n1 * sizeof(rl_line_out)) +
+		A16((size_t)p->npreds * b->nitems + 1) + A16(r1 * sizeof(rl_applied)) + A16(r1 * 4) + 16 +
+		A16(p->nsegments * 4 + 1) + A16(p->ncoupons + 1) + A16(r1 * sizeof(rl_str)) + A16(r1 * 4) +
+		A16(b->ncoupons * sizeof(rl_coupon_out) + 1) + A16(p->nexperiments * sizeof(rl_exp_out) + 1) +
+		A16((p->ntiers + 1) * 8);
+	bump bm = { mem, arena_alloc(mem, total), total };
+	if (!bm.p)
+		bm.left = 0;
+	if (ctx_init(x, p, cust, b, mem, &bm, out)) {
 		out->status = RL_NOMEM;
 		return;
 	}
 	uint32_t n = b->nitems;
-	x->items = arena_alloc(mem, ((size_t)n * IS_N + 1) * sizeof *x->items);
-	x->disc = arena_calloc(mem, n + 1, sizeof *x->disc);
-	x->elig = arena_alloc(mem, n + 1);
-	x->d = arena_alloc(mem, (n + 1) * sizeof *x->d);
-	x->w = arena_alloc(mem, (n + 1) * sizeof *x->w);
-	x->idx = arena_alloc(mem, (n + 1) * sizeof *x->idx);
-	out->lines = arena_alloc(mem, (n + 1) * sizeof *out->lines);
+	x->items = bump_alloc(&bm, ((size_t)n * IS_N + 1) * sizeof *x->items);
+	x->disc = bump_calloc(&bm, (n + 1) * sizeof *x->disc);
+	x->elig = bump_alloc(&bm, n + 1);
+	x->d = bump_alloc(&bm, (n + 1) * sizeof *x->d);
+	x->w = bump_alloc(&bm, (n + 1) * sizeof *x->w);
+	x->idx = bump_alloc(&bm, (n + 1) * sizeof *x->idx);
+	out->lines = bump_alloc(&bm, (n + 1) * sizeof *out->lines);
 	/* memo of shared predicates: bounded, beyond that they are just
 	 * evaluated (a 4096-predicate program on a 1000-line basket) */
 	if (p->npreds && (size_t)p->npreds * n <= 65536) {
-		x->pmemo = arena_calloc(mem, (size_t)p->npreds * n + 1, 1);
+		x->pmemo = bump_calloc(&bm, (size_t)p->npreds * n + 1);
 		if (!x->pmemo) {
 			out->status = RL_NOMEM;
 			return;
 		}
 	}
-	out->applied = arena_alloc(mem, (p->nrules + 1) * sizeof *out->applied);
-	int *fired = arena_alloc(mem, (p->nrules + 1) * sizeof *fired);
+	out->applied = bump_alloc(&bm, (p->nrules + 1) * sizeof *out->applied);
+	int *fired = bump_alloc(&bm, (p->nrules + 1) * sizeof *fired);
 	if (!x->items || !x->disc || !x->elig || !x->d || !x->w || !x->idx || !out->lines ||
 	    !out->applied || !fired) {
 		out->status = RL_NOMEM;
@@ -455,7 +491,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		rl_set_int(&iv[IS_NET], line);
 		expr_value *tags = NULL;
 		if (it->ntags) {
-			tags = arena_alloc(mem, it->ntags * sizeof *tags);
+			tags = bump_alloc(&bm, it->ntags * sizeof *tags);
 			if (!tags) {
 				out->status = RL_NOMEM;
 				return;
@@ -472,7 +508,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	int64_t ts = b->ts;
 	rl_civil cv;
 	rl_civil_time(p, ts, &cv);
-	char *date = arena_alloc(mem, 16);
+	char *date = bump_alloc(&bm, 16);
 	if (!date) {
 		out->status = RL_NOMEM;
 		return;
@@ -518,7 +554,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 
 	/* segments: once, on the basket as sent, in definition order */
 	if (p->nsegments) {
-		out->segments = arena_alloc(mem, p->nsegments * sizeof *out->segments);
+		out->segments = bump_alloc(&bm, p->nsegments * sizeof *out->segments);
 		if (!out->segments) {
 			out->status = RL_NOMEM;
 			return;
@@ -530,7 +566,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 
 	/* phase 1 */
 	uint32_t nfired = 0;
-	bool *coupon_fired = arena_calloc(mem, p->ncoupons + 1, sizeof *coupon_fired);
+	bool *coupon_fired = bump_calloc(&bm, (p->ncoupons + 1) * sizeof *coupon_fired);
 	if (!coupon_fired) {
 		out->status = RL_NOMEM;
 		return;
@@ -679,8 +715,8 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	}
 
 	/* applied: the rules that fired and gave something; messages; limits */
-	out->messages = arena_alloc(mem, (nfired + 1) * sizeof *out->messages);
-	out->fired_limited = arena_alloc(mem, (nfired + 1) * sizeof *out->fired_limited);
+	out->messages = bump_alloc(&bm, (nfired + 1) * sizeof *out->messages);
+	out->fired_limited = bump_alloc(&bm, (nfired + 1) * sizeof *out->fired_limited);
 	if (!out->messages || !out->fired_limited) {
 		out->status = RL_NOMEM;
 		return;
@@ -701,7 +737,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 
 	/* coupons */
 	if (b->ncoupons) {
-		out->coupons = arena_alloc(mem, b->ncoupons * sizeof *out->coupons);
+		out->coupons = bump_alloc(&bm, b->ncoupons * sizeof *out->coupons);
 		if (!out->coupons) {
 			out->status = RL_NOMEM;
 			return;
@@ -728,7 +764,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 
 	/* experiments the customer is in */
 	if (!anon && p->nexperiments) {
-		out->experiments = arena_alloc(mem, p->nexperiments * sizeof *out->experiments);
+		out->experiments = bump_alloc(&bm, p->nexperiments * sizeof *out->experiments);
 		if (!out->experiments) {
 			out->status = RL_NOMEM;
 			return;
@@ -758,7 +794,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		rl_set_int(&v[VS_LIFETIME], life);
 		rl_set_int(&v[VS_PCOUNT], cnt);
 		rl_set_int(&v[VS_DSLP], 0);
-		out->tier_qualified_at_after = arena_alloc(mem, (p->ntiers + 1) * sizeof(int64_t));
+		out->tier_qualified_at_after = bump_alloc(&bm, (p->ntiers + 1) * sizeof(int64_t));
 		if (!out->tier_qualified_at_after) {
 			out->status = RL_NOMEM;
 			return;

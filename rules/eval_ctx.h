@@ -53,8 +53,25 @@ static inline void rl_set_rstr(expr_value *d, rl_str s)
 void rl_ctx_customer_vars(rl_ctx *x, int64_t ts, int tier);
 /* Evaluate a code; RC_NONE gives `dflt`. 0 or -1 (message in x->f.err). */
 int rl_code_eval(rl_ctx *x, const rl_code *c, int item, expr_value dflt, expr_value *out);
-/* Truthiness: null/false false; other non-bool types are a run-time error. */
-int rl_code_bool(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out);
+/* Truthiness: null/false false; other non-bool types are a run-time error.
+ * Inline for the two kinds every request meets (absent, expression). */
+int rl_code_bool_slow(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out);
+static inline int rl_code_bool(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out)
+{
+	if (c->kind == RC_NONE) {
+		*out = dflt;
+		return 0;
+	}
+	if (c->kind == RC_EXPR) {
+		const expr_value *saved = x->f.item;
+		if (item >= 0)
+			x->f.item = &x->items[(size_t)item * IS_N];
+		int rc = expr_eval_bool(c->e, &x->f, out);
+		x->f.item = saved;
+		return rc;
+	}
+	return rl_code_bool_slow(x, c, item, dflt, out);
+}
 /* Tier at ts (rules.md, "Tiers, exactly") with x->vars holding the
  * customer's values; `tier` is null while qualify runs. */
 int rl_tier_ctx(rl_ctx *x, const rl_customer *c, int64_t ts, bool commit, int64_t *qa_out);
