@@ -179,13 +179,30 @@ static void reply_error_open(reply *r, const char *code, const char *message)
 	reply_str(g, "message", message, strlen(message));
 }
 
+/* A message cut by vsnprintf must not end inside a UTF-8 sequence (the
+ * answer would not be valid JSON text). */
+static void utf8_trim(char *s)
+{
+	size_t n = strlen(s), p = n;
+	while (p > 0 && ((unsigned char)s[p - 1] & 0xC0) == 0x80)
+		p--;
+	if (p == 0)
+		return;
+	unsigned char lead = (unsigned char)s[p - 1];
+	size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if ((p - 1) + want > n)
+		s[p - 1] = '\0';
+}
+
 void reply_error(reply *r, const char *code, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[2048]; /* room for a 1024-byte id and a sentence */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int len = vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	if (len >= (int)sizeof msg)
+		utf8_trim(msg);
 	reply_error_open(r, code, msg);
 	yajl_gen_map_close(r->g);
 	yajl_gen_map_close(r->g);
