@@ -338,11 +338,70 @@ static void no_state_survives(void)
 	luasb_free(sb);
 }
 
+/* Mutations of a valid file (bytes flipped, cut, duplicated), loaded and
+ * called: whatever they say, the sandbox neither crashes nor leaks stack
+ * slots, and answers a sound call after. */
+static void mutations(void)
+{
+	static const char base[] =
+		"local t = {1, 2, 3}\n"
+		"local function f(x) return x * 2 end\n"
+		"keep(function(a)\n"
+		"  local s = 0\n"
+		"  for i, v in ipairs(t) do s = s + f(v) end\n"
+		"  return string.format('%d:%s', s, tostring(a))\n"
+		"end)\n";
+	static const char junk[] = "(){}[]=.,:;'\"\\\n -+*/%^#~<>0123456789xyzlocalfunctionendwhiledoreturn\x1b\xff";
+	luasb *sb = mk(20000, 256 * 1024);
+	lua_State *L = luasb_state(sb);
+	uint64_t r = 42;
+	int loaded = 0, called = 0, balanced = 1;
+	char src[sizeof base * 2], out[256];
+
+	for (int k = 0; k < 2000; k++) {
+		size_t n = sizeof base - 1;
+		memcpy(src, base, n);
+		for (int m = 0; m < 1 + (int)(r % 4); m++) {
+			r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+			size_t at = (size_t)(r >> 8) % n;
+			switch (r % 3) {
+			case 0: src[at] = junk[(r >> 20) % (sizeof junk - 1)]; break;
+			case 1: n = at + 1; break;
+			case 2:
+				if (n + 8 < sizeof src) {
+					memmove(src + at + 8, src + at, n - at);
+					n += 8;
+				}
+				break;
+			}
+		}
+		int top = lua_gettop(L);
+		kept = 0;
+		if (luasb_load(sb, "m.lua", src, n, out, sizeof out) == LUASB_OK) {
+			loaded++;
+			if (kept) {
+				lua_pushinteger(L, k);
+				if (luasb_call(sb, kept, 1, out, sizeof out) == LUASB_OK) {
+					called++;
+					lua_pop(L, 1);
+				}
+			}
+		}
+		if (lua_gettop(L) != top)
+			balanced = 0;
+	}
+	ok(balanced, "2,000 mutated files: stack balanced (%d loaded, %d calls answered)", loaded, called);
+	check(sb, "after mutations", "keep(function() return 'fine' end)", LUASB_OK, "fine");
+	ok(luasb_mem_used(sb) <= 256 * 1024, "within its memory budget");
+	luasb_free(sb);
+}
+
 int main(void)
 {
 	escapes();
 	budgets();
 	errors();
 	no_state_survives();
+	mutations();
 	return tap_done();
 }
