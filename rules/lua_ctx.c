@@ -524,6 +524,18 @@ int rl_lua_set_role(rl_lua *lx, int ref, rl_lua_role role)
 	return 0;
 }
 
+bool program_lua_failures(const program *p, uint64_t out[LUASB_NSTATUS])
+{
+	const rl_lua *lx = p->lua;
+
+	memset(out, 0, LUASB_NSTATUS * sizeof *out);
+	if (!lx || p->lua_free != rl_lua_free)
+		return false;
+	for (int k = LUASB_FAIL_INSTR; k < LUASB_NSTATUS; k++)
+		out[k] = luasb_failures(lx->sb, (luasb_status)k);
+	return true;
+}
+
 void rl_lua_free(void *lua)
 {
 	rl_lua *lx = lua;

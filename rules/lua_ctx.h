@@ -48,6 +48,12 @@ int rl_lua_ctx_init(rl_lua *lx, char *err, size_t errsz);
 int rl_lua_call(void *lua, const rl_code *code, void *ctx, int item,
 	expr_value *out, char *err, size_t errsz);
 void rl_lua_free(void *lua);
+/* Failures of the program's Lua calls by kind since it loaded
+ * (out[LUASB_FAIL_INSTR..LUASB_FAIL_ERROR]; out[0] unused), for the
+ * engine's stats and its log-each-kind-once. false when the program has no
+ * Lua. Proposed for rules/program.h as program_lua_failures(). */
+bool program_lua_failures(const program *p, uint64_t out[LUASB_NSTATUS]);
+
 /* Remember the role of a function reference. */
 int rl_lua_set_role(rl_lua *lx, int ref, rl_lua_role role);
 

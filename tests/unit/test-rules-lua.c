@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lang/arena.h"
+#include "rules/lua_ctx.h" /* program_lua_failures */
 #include "rules/program.h"
 #include "tests/unit/tap.h"
 
@@ -546,6 +547,18 @@ static void warnings(void)
 	/* phase 1 warnings first (rule order), then phase 2 */
 	for (uint32_t i = 0; i < o.nwarnings && i < 7; i++)
 		is_str(o.warnings[i].message, want[i], "warning %u (%s)", i, program_rule_name(p, (uint32_t)o.warnings[i].rule));
+	{
+		/* counted by the sandbox: 'loop' ran out of instructions; 'boom',
+		 * 'write', 'item-write', 'typo' raised (4 errors); 'type' and 'pts'
+		 * returned normally, their result is refused by the bridge */
+		uint64_t f[LUASB_NSTATUS];
+		ok(program_lua_failures(p, f), "failure counts available");
+		ok(f[LUASB_FAIL_INSTR] == 1 && f[LUASB_FAIL_MEMORY] == 0 && f[LUASB_FAIL_BLOCKED] == 0 &&
+			f[LUASB_FAIL_ERROR] == 4,
+			"failures by kind: instr %llu memory %llu blocked %llu error %llu",
+			(unsigned long long)f[1], (unsigned long long)f[2], (unsigned long long)f[3],
+			(unsigned long long)f[4]);
+	}
 	/* and the next request is evaluated normally */
 	arena_reset(&m);
 	rl_evaluate(p, &g.c, &g.b, &m, &o);
