@@ -438,7 +438,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		2 * A16(n1 * 8) + A16(n1 * 4) + A16(n1 * sizeof(rl_line_out)) +
 		A16((size_t)p->npreds * b->nitems + 1) + A16(r1 * sizeof(rl_applied)) + A16(r1 * 4) + 16 +
 		A16(p->nsegments * 4 + 1) + A16(p->ncoupons + 1) + A16(r1 * sizeof(rl_str)) + A16(r1 * 4) +
-		A16(b->ncoupons * sizeof(rl_coupon_out) + 1) + A16(p->nexperiments * sizeof(rl_exp_out) + 1) +
+		A16(b->ncoupons * sizeof(rl_coupon_out) + 1) + A16((b->ncoupons + 1) * sizeof(int)) + A16(p->nexperiments * sizeof(rl_exp_out) + 1) +
 		A16((p->ntiers + 1) * 8);
 	bump bm = { mem, arena_alloc(mem, total), total };
 	if (!bm.p)
@@ -546,8 +546,14 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	if (tier >= 0)
 		rl_set_str(&v[VS_TIER], p->tiers[tier].name, p->tiers[tier].name_len);
 	ctx_variants(x, ts);
+	int *coupon_idx = bump_alloc(&bm, (b->ncoupons + 1) * sizeof *coupon_idx);
+	if (!coupon_idx) {
+		out->status = RL_NOMEM;
+		return;
+	}
 	for (uint32_t i = 0; i < b->ncoupons; i++) {
 		int k = coupon_code_index(p, b->coupons[i]);
+		coupon_idx[i] = k;
 		if (k >= 0)
 			x->coupon[k] = true;
 	}
@@ -751,7 +757,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 			for (uint32_t j = 0; j < i && !dup; j++)
 				dup = b->coupons[j].n == b->coupons[i].n &&
 					ascii_ieq(b->coupons[j].p, b->coupons[i].p, b->coupons[i].n);
-			int k = dup ? -1 : coupon_code_index(p, b->coupons[i]);
+			int k = dup ? -1 : coupon_idx[i];
 			if (dup)
 				co->reason = "duplicate";
 			else if (k >= 0 && coupon_fired[k])

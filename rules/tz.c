@@ -195,7 +195,17 @@ void rl_civil_time(const program *p, int64_t ts, rl_civil *out)
 	int64_t local = ts + off;
 	int64_t dn = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
 	int64_t sod = local - dn * 86400;
-	rl_civil_from_days(dn, &out->year, &out->month, &out->day);
+	/* consecutive requests fall on the same local day: remember the last
+	 * one per thread (a pure function of dn, so sharing is safe) */
+	static __thread int64_t last_dn = INT64_MIN;
+	static __thread int last_y, last_m, last_d;
+	if (dn != last_dn) {
+		rl_civil_from_days(dn, &last_y, &last_m, &last_d);
+		last_dn = dn;
+	}
+	out->year = last_y;
+	out->month = last_m;
+	out->day = last_d;
 	out->hour = (int)(sod / 3600);
 	out->minute = (int)(sod / 60 % 60);
 	out->second = (int)(sod % 60);
