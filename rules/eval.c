@@ -429,8 +429,29 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	arena *mem, rl_outcome *out)
 {
 	rl_ctx X, *x = &X;
-	memset(out, 0, sizeof *out);
+	/* field by field, not memset: gcc makes a memset (or a copy of a zero
+	 * struct) of this size a `rep stos`, whose start-up cost showed as 5 %
+	 * of the whole evaluation. ORDER: every field of rl_outcome (model.h). */
+	out->status = RL_OK;
+	out->subtotal = out->discount_total = out->redeemed_points = out->redeemed_value = 0;
+	out->total = out->earned = out->referrer_bonus_total = 0;
+	out->lines = NULL;
+	out->applied = NULL;
+	out->napplied = 0;
 	out->tier_before = out->tier_after = -1;
+	out->tier_qualified_at_after = NULL;
+	out->segments = NULL;
+	out->nsegments = 0;
+	out->experiments = NULL;
+	out->nexperiments = 0;
+	out->coupons = NULL;
+	out->ncoupons = 0;
+	out->messages = NULL;
+	out->nmessages = 0;
+	out->warnings = NULL;
+	out->nwarnings = 0;
+	out->fired_limited = NULL;
+	out->nfired_limited = 0;
 	size_t n1 = (size_t)b->nitems + 1, r1 = (size_t)p->nrules + 1;
 	size_t total = A16((VS_NFIXED + p->nattrs) * sizeof(expr_value)) + A16(p->nsegments + 1) +
 		A16((p->nexperiments + 1) * sizeof(int)) + A16(p->ncoupons + 1) + 4096 +
