@@ -177,6 +177,15 @@ static enode *check_host(expr_ctx *cx, enode *n, int scope, const expr_func_decl
 		expr_errorf(cx, n->pos, "out of memory");
 		return NULL;
 	}
+	/* a predicate runs once per item; one inside another would run
+	 * items^depth times: refused, whatever the host */
+	for (int i = 0; i < d->nargs; i++) {
+		if (d->arg_types[i] == ET_PRED && cx->in_pred) {
+			expr_errorf(cx, n->pos, "function '%s' cannot be used inside the predicate of '%s'",
+				d->name, cx->in_pred);
+			return NULL;
+		}
+	}
 	hc->name = d->name;
 	hc->fn_id = d->fn_id;
 	hc->nargs = d->nargs;
@@ -186,7 +195,9 @@ static enode *check_host(expr_ctx *cx, enode *n, int scope, const expr_func_decl
 		if (d->arg_types[i] == ET_PRED) {
 			unsigned outer = cx->uses;
 			cx->uses = 0;
+			cx->in_pred = d->name;
 			enode *a = check(cx, n->args[i], d->pred_scope);
+			cx->in_pred = NULL;
 			if (!a)
 				return NULL;
 			if (!fits(a->type, ET_BOOL | ET_NULL)) {

@@ -48,9 +48,9 @@ struct expr_cins {
 typedef struct gen {
 	expr_ctx *cx;
 	expr_cins *code;
-	uint32_t ncode, capcode;
+	uint32_t ncode;        /* capacity counted in advance: see count() */
 	uint32_t *label;       /* label -> instruction index */
-	uint32_t nlabel, caplabel;
+	uint32_t nlabel;
 } gen;
 
 #define L_TRUE  0

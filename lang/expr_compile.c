@@ -30,9 +30,8 @@ static void translate(const char *src, size_t n, uint32_t off, expr_pos pos, exp
 	err->col = col;
 }
 
-static expr *fail(arena *mem, expr_error *err)
+static expr *fail(arena *mem)
 {
-	(void)err;
 	arena_free(mem);
 	return NULL;
 }
@@ -60,7 +59,7 @@ expr *expr_compile(const expr_env *env, int scope, const char *src, size_t n,
 	expr *e = arena_calloc(&mem, 1, sizeof *e);
 	if (!e) {
 		snprintf(err->msg, sizeof err->msg, "out of memory");
-		return fail(&mem, err);
+		return fail(&mem);
 	}
 	expr_ctx cx = { .env = env, .mem = &mem, .src = src };
 	enode *root = expr_parse(&cx, src ? src : "", (uint32_t)n);
@@ -86,13 +85,13 @@ expr *expr_compile(const expr_env *env, int scope, const char *src, size_t n,
 	if (!root) {
 		translate(src, n, cx.err_pos, pos, err);
 		snprintf(err->msg, sizeof err->msg, "%s", cx.err);
-		return fail(&mem, err);
+		return fail(&mem);
 	}
 	e->root = root;
 	if (expr_code_build(&cx, e)) {
 		translate(src, n, cx.err_pos, pos, err);
 		snprintf(err->msg, sizeof err->msg, "%s", cx.err);
-		return fail(&mem, err);
+		return fail(&mem);
 	}
 	e->type = root->type;
 	e->want = want;

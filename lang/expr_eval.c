@@ -395,6 +395,17 @@ int expr_call_host(const enode *n, expr_frame *f, expr_value *out)
 	return 0;
 }
 
+/* Out of line so that ev()'s own frame stays small: ev recurses as deep
+ * as the tree, and only calls need room for arguments. */
+static __attribute__((noinline)) int call_builtin(const enode *n, expr_frame *f, expr_value *out)
+{
+	expr_value args[EXPR_MAX_ARGS];
+	for (int i = 0; i < n->nargs; i++)
+		if (ev(n->args[i], f, &args[i]))
+			return -1;
+	return expr_builtin_call(n->sub, args, n->nargs, f, out);
+}
+
 /* An operand's value without a call when it is a name or a constant (most
  * are); NULL after a run-time error. */
 static inline const expr_value *operand_value(const enode *n, expr_frame *f, expr_value *tmp)
@@ -462,13 +473,8 @@ static int ev(const enode *n, expr_frame *f, expr_value *out)
 			return -1;
 		*out = expr_bool(r);
 		return 0;
-	case OP_BUILTIN: {
-		expr_value args[EXPR_MAX_ARGS];
-		for (int i = 0; i < n->nargs; i++)
-			if (ev(n->args[i], f, &args[i]))
-				return -1;
-		return expr_builtin_call(n->sub, args, n->nargs, f, out);
-	}
+	case OP_BUILTIN:
+		return call_builtin(n, f, out);
 	case OP_HOST:
 		return expr_call_host(n, f, out);
 	case OP_NAME: case OP_LIST: case OP_CALL:

@@ -207,6 +207,7 @@ typedef struct expr_ctx {
 	arena *mem;
 	const char *src;
 	unsigned uses;
+	const char *in_pred;  /* the function whose predicate is being checked */
 	uint32_t err_pos;
 	char err[256];
 } expr_ctx;

@@ -110,6 +110,9 @@ static void test_errors(void)
 	RUN("any_item(item.qty)", "1:10: function 'any_item' argument 1 must be a condition, got int");
 	RUN("any_item(item.sku == 3)", "1:19: cannot compare string with int using '=='");
 	RUN("item.sku == \"x\"", "1:1: name 'item.sku' cannot be used here, only inside a predicate");
+	RUN("any_item(count_qty(true) > 1)", "1:10: function 'count_qty' cannot be used inside the predicate of 'any_item'");
+	RUN("any_item(item.qty > 1 and any_item(true))", "1:27: function 'any_item' cannot be used inside the predicate of 'any_item'");
+	RUN("any_item(coupon(\"SAVE10\"))", "true");   /* no predicate of its own: fine */
 	RUN("floor", "1:1: 'floor' is a function: call it with (...)");
 	RUN("attr.nope == 1", "1:1: unknown name 'attr.nope'");
 	RUN("attr == 1", "1:1: unknown name 'attr'");
