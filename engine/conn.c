@@ -34,6 +34,8 @@ static void conn_read_cb(struct bufferevent *bev, void *ctx);
 static void conn_write_cb(struct bufferevent *bev, void *ctx);
 static void conn_event_cb(struct bufferevent *bev, short what, void *ctx);
 static void conn_maybe_close(conn *c);
+static void conn_close(conn *c);
+static void linger_start(server *srv, int fd);
 
 static size_t arena_limit(const server *srv)
 {
@@ -289,7 +291,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *ctx)
 		/* idle: only when nothing is in flight and nothing is unsent */
 		if (c->nslots == 0 && conn_outlen(c) == 0 && !c->paused) {
 			log_debug("closing idle connection");
-			conn_free(c);
+			conn_close(c);
 		} else if (!c->paused && !c->closing) {
 			bufferevent_enable(c->bev, EV_READ);
 		}
@@ -314,7 +316,21 @@ static void conn_maybe_close(conn *c)
 		bufferevent_enable(c->bev, EV_WRITE);
 		return;
 	}
+	conn_close(c);
+}
+
+/* Everything is said: close without destroying it. Closing a socket that
+ * still has unread input makes the kernel reset the connection, and the
+ * client can lose answers it has not read yet (a client that pipelined
+ * past a too_large line or past a stop); so the socket is handed to the
+ * lingering list, which shuts its write side and reads until EOF. */
+static void conn_close(conn *c)
+{
+	int fd = dup(bufferevent_getfd(c->bev));
+	server *srv = c->srv;
 	conn_free(c);
+	if (fd >= 0)
+		linger_start(srv, fd);
 }
 
 void conn_free(conn *c)
@@ -392,37 +408,92 @@ void conn_accept(server *srv, int fd, bool unix_peer)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-/* ---- refusing a connection over max_connections ---- */
+/* ---- lingering: closing without a reset ---- */
 
-/* The refusal line is written at once (it fits any fresh socket buffer),
- * then the write side is shut and whatever the client sends is read and
- * dropped until it closes: closing with unread input would make the kernel
- * send a reset that can destroy the line before the client reads it. */
-struct refused {
-	TAILQ_ENTRY(refused) link;
+/* Write side shut, input read and dropped until the client closes or
+ * LINGER_S pass. Used for refused connections and every graceful close. */
+#define LINGER_S 2
+
+struct lingering {
+	TAILQ_ENTRY(lingering) link;
 	server *srv;
 	struct event *ev;
 	int fd;
+	time_t since;
 };
 
-static void refused_free(struct refused *rf)
+static void linger_free(struct lingering *lg)
 {
-	TAILQ_REMOVE(&rf->srv->refused, rf, link);
-	event_free(rf->ev);
-	close(rf->fd);
-	free(rf);
+	server *srv = lg->srv;
+	TAILQ_REMOVE(&srv->lingering, lg, link);
+	srv->nlingering--;
+	event_free(lg->ev);
+	close(lg->fd);
+	free(lg);
+	if (srv->stopping)
+		server_stop_progress(srv);
 }
 
-static void refused_cb(evutil_socket_t fd, short what, void *ctx)
+static void linger_cb(evutil_socket_t fd, short what, void *ctx)
 {
-	struct refused *rf = ctx;
+	struct lingering *lg = ctx;
+	struct timeval now;
+	event_base_gettimeofday_cached(lg->srv->base, &now);
+	/* EV_PERSIST re-arms the timeout on every read: bound the total too,
+	 * or a client that keeps sending would linger for ever */
+	if ((what & EV_TIMEOUT) || now.tv_sec - lg->since > LINGER_S) {
+		linger_free(lg);
+		return;
+	}
 	char buf[4096];
-	ssize_t n = (what & EV_READ) ? read(fd, buf, sizeof buf) : 0;
-	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
-		return; /* keep draining until EOF or the timeout */
-	refused_free(rf);
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return; /* drained for now */
+		linger_free(lg); /* EOF (the client closed) or an error */
+		return;
+	}
 }
 
+static void linger_start(server *srv, int fd)
+{
+	struct lingering *lg = calloc(1, sizeof *lg);
+	if (!lg) {
+		close(fd);
+		return;
+	}
+	evutil_make_socket_nonblocking(fd);
+	shutdown(fd, SHUT_WR);
+	lg->srv = srv;
+	lg->fd = fd;
+	struct timeval now;
+	event_base_gettimeofday_cached(srv->base, &now);
+	lg->since = now.tv_sec;
+	lg->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, linger_cb, lg);
+	if (!lg->ev) {
+		close(fd);
+		free(lg);
+		return;
+	}
+	struct timeval tv = { LINGER_S, 0 };
+	event_add(lg->ev, &tv);
+	TAILQ_INSERT_TAIL(&srv->lingering, lg, link);
+	srv->nlingering++;
+}
+
+void conn_lingering_free_all(server *srv)
+{
+	struct lingering *lg;
+	while ((lg = TAILQ_FIRST(&srv->lingering)))
+		linger_free(lg);
+}
+
+/* ---- refusing a connection over max_connections ---- */
+
+/* The refusal line is written at once (it fits any fresh socket buffer),
+ * then the socket lingers like any graceful close. */
 void conn_refuse(server *srv, int fd)
 {
 	char line[256];
@@ -430,29 +501,9 @@ void conn_refuse(server *srv, int fd)
 		"{\"ok\":false,\"error\":{\"code\":\"overloaded\",\"message\":\"too many connections (max_connections is %u)\"}}\n",
 		srv->cfg->max_connections);
 	stats_count_request(&srv->st, -1, false);
-	struct refused *rf = calloc(1, sizeof *rf);
-	if (!rf || send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
-		free(rf);
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
 		close(fd);
 		return;
 	}
-	shutdown(fd, SHUT_WR);
-	rf->srv = srv;
-	rf->fd = fd;
-	rf->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, refused_cb, rf);
-	if (!rf->ev) {
-		close(fd);
-		free(rf);
-		return;
-	}
-	struct timeval tv = { 2, 0 };
-	event_add(rf->ev, &tv);
-	TAILQ_INSERT_TAIL(&srv->refused, rf, link);
-}
-
-void conn_refused_free_all(server *srv)
-{
-	struct refused *rf;
-	while ((rf = TAILQ_FIRST(&srv->refused)))
-		refused_free(rf);
+	linger_start(srv, fd);
 }

@@ -74,7 +74,8 @@ typedef struct conn {
 void conn_accept(struct server *srv, int fd, bool unix_peer);
 /* Refuse an accepted socket with one overloaded line. */
 void conn_refuse(struct server *srv, int fd);
-void conn_refused_free_all(struct server *srv);
+/* Close the sockets still lingering (at exit). */
+void conn_lingering_free_all(struct server *srv);
 /* Stop reading; close once everything in flight is answered. */
 void conn_stop(conn *c);
 /* Close now (shutdown grace ran out): orphans open slots. */

@@ -180,10 +180,11 @@ int main(int argc, char **argv)
 		log_error("cannot set up the server");
 		store_close(st);
 		srv.store = NULL;
-	} else if (server_listen(&srv) != 0) {
+	} else if (o_pidfile && write_pidfile(o_pidfile) != 0) {
+		/* before the socket: whoever sees it ready finds the pid too */
 		store_close(st);
 		srv.store = NULL;
-	} else if (o_pidfile && write_pidfile(o_pidfile) != 0) {
+	} else if (server_listen(&srv) != 0) {
 		store_close(st);
 		srv.store = NULL;
 	} else {
@@ -191,7 +192,7 @@ int main(int argc, char **argv)
 	}
 	server_free(&srv);
 	event_base_free(base);
-	if (o_pidfile && rc == 0)
+	if (o_pidfile)
 		unlink(o_pidfile);
 	config_free(&cfg);
 	return rc;

@@ -208,7 +208,7 @@ void server_stop_progress(server *srv)
 {
 	if (!srv->stopping)
 		return;
-	if (srv->nconns || srv->live_slots || reload_busy(srv))
+	if (srv->nconns || srv->live_slots || srv->nlingering || reload_busy(srv))
 		return;
 	if (srv->store && store_pending(srv->store))
 		return;
@@ -271,7 +271,7 @@ int server_init(server *srv, config *cfg, struct event_base *base, store *st, pr
 		return -1;
 	stats_init(&srv->st);
 	TAILQ_INIT(&srv->conns);
-	TAILQ_INIT(&srv->refused);
+	TAILQ_INIT(&srv->lingering);
 	if (reload_init(srv) != 0)
 		return -1;
 	/* a client that hangs up must not kill us */
@@ -306,7 +306,7 @@ void server_free(server *srv)
 	conn *c;
 	while ((c = TAILQ_FIRST(&srv->conns)))
 		conn_free(c);
-	conn_refused_free_all(srv);
+	conn_lingering_free_all(srv);
 	reload_free(srv);
 	if (srv->ev_hup)
 		event_free(srv->ev_hup);

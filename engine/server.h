@@ -25,7 +25,7 @@ struct evconnlistener;
 struct conn;
 
 TAILQ_HEAD(conn_list, conn);
-TAILQ_HEAD(refused_list, refused);
+TAILQ_HEAD(linger_list, lingering);
 
 typedef struct reload_state reload_state;
 
@@ -41,7 +41,8 @@ typedef struct server {
 	bool socket_created;      /* unlink cfg->socket at exit */
 	struct conn_list conns;
 	unsigned nconns;          /* counted against max_connections */
-	struct refused_list refused; /* over max_connections, being told so */
+	struct linger_list lingering; /* closed by us, draining (conn.c) */
+	unsigned nlingering;
 	size_t live_slots;        /* reply slots not yet completed, incl. orphans */
 
 	reload_state *reload;
