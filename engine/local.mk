@@ -11,7 +11,7 @@ engine_libengine_a_SOURCES = \
 	engine/stats.c engine/stats.h engine/generation.c engine/generation.h \
 	engine/dispatch.c engine/op_ping.c engine/op_stats.c engine/op_reload.c \
 	engine/ctl.h
-engine_libengine_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS) $(YAML_CFLAGS) $(XXHASH_CFLAGS)
+engine_libengine_a_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS) $(YAML_CFLAGS) $(XXHASH_CFLAGS) $(LUA_CFLAGS)
 ENGINE_LIBS = engine/libengine.a $(EVENT_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS) $(RULES_LIBS) $(YAML_LIBS) $(XXHASH_LIBS) -lpthread
 
 bin_PROGRAMS += loyaltyd loyaltyctl

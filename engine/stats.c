@@ -8,6 +8,7 @@
 
 #include <config.h>
 #include "engine/server.h"
+#include "rules/lua_ctx.h" /* program_lua_failures */
 
 void stats_init(stats *st)
 {
@@ -137,6 +138,18 @@ void stats_write(server *srv, const program *prog, yajl_gen g)
 	yajl_gen_map_close(g);
 
 	reply_int(g, "rule_errors", (long long)st->rule_errors);
+	/* extension: the Lua sandbox's failures by kind, for the rules in
+	 * force (they start again from 0 at a reload) */
+	uint64_t lf[LUASB_NSTATUS];
+	if (program_lua_failures(prog, lf)) {
+		reply_key(g, "lua_failures");
+		yajl_gen_map_open(g);
+		reply_int(g, "instructions", (long long)lf[LUASB_FAIL_INSTR]);
+		reply_int(g, "memory", (long long)lf[LUASB_FAIL_MEMORY]);
+		reply_int(g, "blocked", (long long)lf[LUASB_FAIL_BLOCKED]);
+		reply_int(g, "error", (long long)lf[LUASB_FAIL_ERROR]);
+		yajl_gen_map_close(g);
+	}
 	reply_key(g, "reloads");
 	yajl_gen_map_open(g);
 	put_counts(g, "ok", st->reloads_ok, "failed", st->reloads_failed);

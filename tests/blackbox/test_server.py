@@ -204,3 +204,40 @@ def test_ctl_send_survives_the_daemon_closing(daemon):
     assert json.loads(lines[0])["id"] == 1
     assert json.loads(lines[1])["error"]["code"] == "too_large"
     assert len(lines) == 2
+
+
+LUA_PROGRAM = BASIC_RULES
+LUA_RULES = """
+rule {
+  name = "boom",
+  when = function(ctx) return ctx.nonexistent.field end,
+  bonus_points = 1,
+}
+rule {
+  name = "spin",
+  when = function(ctx) while true do end end,
+  bonus_points = 1,
+}
+"""
+
+
+def test_stats_fires_rule_errors_and_lua_failures(daemon):
+    d = daemon(config="lua: {instructions: 10000}\n")
+    d.write_rules(LUA_RULES, name="zz.lua")
+    c = d.client()
+    assert c.send({"op": "reload"})["ok"]
+    basket = {"customer": "C1", "items": [{"sku": "L", "category": "coffee", "qty": 1, "price": 10000}]}
+    q = c.send(dict(basket, op="quote"))
+    assert q["ok"], q
+    assert {w["rule"] for w in q["warnings"]} == {"boom", "spin"}
+    p = c.send(dict(basket, op="purchase", txn="T1"))
+    assert p["ok"], p
+    s = c.send({"op": "stats"})
+    # fires and rule_errors count the committed purchase only, not the quote
+    assert s["fires"] == {"base-earn": 1, "coffee-promo": 1}
+    assert s["rule_errors"] == 2
+    # the sandbox saw both the quote's and the purchase's failures
+    assert s["lua_failures"]["instructions"] == 2
+    assert s["lua_failures"]["error"] == 2
+    assert c.send(dict(basket, op="purchase", txn="T1"))["replayed"] is True
+    assert c.send({"op": "stats"})["fires"] == {"base-earn": 1, "coffee-promo": 1}
