@@ -159,7 +159,10 @@ int expr_env_name_needs(expr_env *env, const char *name, unsigned needs);
 /* Compile `src` (n bytes, any bytes at all) in `scope`; `want` is the set of
  * result types the caller accepts (ET_BOOL|ET_NULL for a condition, ET_NUM
  * for points). Returns NULL and fills *err (position already translated by
- * `pos`) on any syntax, name, arity or type error. */
+ * `pos`) on any syntax, name, arity or type error. Nesting is bounded (200
+ * levels, 64 KiB of source), so compiling or evaluating needs at most about
+ * 100 KB of stack. A predicate function may not be called inside another's
+ * predicate (that would cost items^depth evaluations). */
 expr *expr_compile(const expr_env *env, int scope, const char *src, size_t n,
 	expr_pos pos, expr_type want, expr_error *err);
 void expr_free(expr *e);

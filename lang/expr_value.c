@@ -209,17 +209,33 @@ int expr_arith(int op, const expr_value *a, const expr_value *b, expr_frame *f, 
 		if (y == 0)
 			return expr_frame_error(f, "division by zero in '/'");
 		return float_result(x / y, op, f, out);
-	case OP_IDIV:
+	case OP_IDIV: case OP_MOD: {
 		if (y == 0)
-			return expr_frame_error(f, "division by zero in '//'");
-		return float_result(floor(x / y), op, f, out);
-	case OP_MOD: {
-		if (y == 0)
-			return expr_frame_error(f, "division by zero in '%%'");
-		double r = fmod(x, y);
-		if (r != 0 && ((r < 0) != (y < 0)))
-			r += y;
-		return float_result(r, op, f, out);
+			return expr_frame_error(f, "division by zero in %s", expr_op_text(op));
+		/* as Python does it, so that x == (x // y) * y + x % y as nearly
+		 * as floats allow: 1 // 0.1 is 9.0 (0.1 is a little more than a
+		 * tenth), not floor(1 / 0.1) = 10.0 */
+		double mod = fmod(x, y);
+		double div = (x - mod) / y;
+		if (mod != 0) {
+			if ((y < 0) != (mod < 0)) {
+				mod += y;
+				div -= 1.0;
+			}
+		} else {
+			mod = copysign(0.0, y);
+		}
+		if (op == OP_MOD)
+			return float_result(mod, op, f, out);
+		double fl;
+		if (div != 0) {
+			fl = floor(div);
+			if (div - fl > 0.5)
+				fl += 1.0;
+		} else {
+			fl = copysign(0.0, x / y);
+		}
+		return float_result(fl, op, f, out);
 	}
 	}
 	return expr_frame_error(f, "bad operator");

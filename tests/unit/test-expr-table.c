@@ -62,6 +62,11 @@ static const struct { const char *src, *want; } table[] = {
 	{ "7.5 % 2", "1.5" },
 	{ "-7.5 % 2", "0.5" },        /* -7.5 = 2 * -4 + 0.5 */
 	{ "7.5 % -2", "-0.5" },
+	{ "1 // 0.1", "9.0" },        /* 0.1 is a little more than a tenth */
+	{ "1 % 0.1", "0.09999999999999995" },
+	{ "-7.5 % 2.5", "0.0" },
+	{ "7.5 % -2.5", "-0.0" },     /* zero takes the divisor's sign too */
+	{ "-7.5 // 2.5", "-3.0" },
 	/* unary minus binds tightest */
 	{ "-2 * 3", "-6" },
 	{ "- -2", "2" },
