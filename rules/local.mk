@@ -4,7 +4,7 @@ rules_librules_a_SOURCES = \
 	rules/model.h rules/program.h rules/prog_impl.h rules/load_impl.h rules/eval_ctx.h \
 	rules/yaml_doc.c rules/yaml_doc.h \
 	rules/prog_errors.c rules/decimal.c rules/tz.c \
-	rules/env.c rules/load.c rules/load_yaml.c rules/load_check.c rules/no_lua.c rules/preds.c \
+	rules/env.c rules/load.c rules/load_yaml.c rules/load_check.c rules/preds.c $(LUA_RULES_SOURCES) \
 	rules/program.c rules/eval.c rules/discount.c
 rules_librules_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(LUA_CFLAGS) $(XXHASH_CFLAGS)
 RULES_LIBS = rules/librules.a $(YAML_LIBS) $(XXHASH_LIBS) $(LANG_LIBS) -lpthread
@@ -16,19 +16,18 @@ bench_bench_rules_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 bench_bench_rules_LDADD = $(RULES_LIBS) $(YAJL_LIBS)
 
 # --- Lua rules (lua helper) ---
-# rules/load_lua.c replaces rules/no_lua.c (both define rl_load_lua): the
-# rules helper swaps `rules/no_lua.c` for $(LUA_RULES_SOURCES) in the list
-# above. Until then the programs below link these objects directly, which
-# keeps the archive's no_lua.o out of them.
+# rules/load_lua.c (with lua_ctx.c) is part of the library; rules/no_lua.c,
+# the stand-in that refused *.lua files, stays in the tree for a build
+# without Lua rules but is not compiled.
 LUA_RULES_SOURCES = rules/load_lua.c rules/lua_ctx.c rules/lua_ctx.h
 check_PROGRAMS += tests/unit/test-rules-lua
 TESTS += tests/unit/test-rules-lua
-tests_unit_test_rules_lua_SOURCES = tests/unit/test-rules-lua.c tests/unit/tap.h $(LUA_RULES_SOURCES)
+tests_unit_test_rules_lua_SOURCES = tests/unit/test-rules-lua.c tests/unit/tap.h
 tests_unit_test_rules_lua_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS) $(YAML_CFLAGS)
 tests_unit_test_rules_lua_LDADD = $(RULES_LIBS)
 # Lua rules against YAML rules, and runaway costs (run by hand).
 noinst_PROGRAMS += bench/bench-lua
-bench_bench_lua_SOURCES = bench/bench-lua.c $(LUA_RULES_SOURCES)
+bench_bench_lua_SOURCES = bench/bench-lua.c
 bench_bench_lua_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS) $(YAML_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 bench_bench_lua_LDADD = $(RULES_LIBS)
 EXTRA_DIST += examples/coffee-club-lua/program.yaml examples/coffee-club-lua/rules.lua
@@ -45,7 +44,7 @@ TESTS += tests/unit/test-load-errors
 tests_unit_test_load_errors_SOURCES = tests/unit/test-load-errors.c tests/unit/test-rules-util.h
 tests_unit_test_load_errors_CFLAGS = $(RULES_TEST_CFLAGS)
 tests_unit_test_load_errors_LDADD = $(RULES_LIBS)
-EXTRA_DIST += tests/data/rules
+EXTRA_DIST += tests/data/rules rules/no_lua.c
 check_PROGRAMS += tests/unit/test-rules-eval
 TESTS += tests/unit/test-rules-eval
 tests_unit_test_rules_eval_SOURCES = tests/unit/test-rules-eval.c tests/unit/test-rules-util.h

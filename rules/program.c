@@ -6,7 +6,10 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "lang/luasb.h"
 #include "rules/eval_ctx.h"
+
+_Static_assert(PROGRAM_LUA_NSTATUS == LUASB_NSTATUS, "program.h mirrors luasb.h's failure kinds");
 
 void program_free(program *p)
 {

@@ -63,6 +63,14 @@ const char *program_experiment_name(const program *p, uint32_t i);
 const char *program_variant_name(const program *p, uint32_t exp, uint32_t variant);
 bool program_experiment_running(const program *p, uint32_t exp, int64_t ts);
 
+/* Failures of the program's Lua calls by kind since it loaded, for the
+ * engine's stats (and logging each kind once): out[1] instruction budget,
+ * out[2] memory budget, out[3] blocked function, out[4] other errors
+ * (lang/luasb.h's LUASB_FAIL_*; out[0] unused). false when the program has
+ * no Lua files. Defined in rules/lua_ctx.c. */
+#define PROGRAM_LUA_NSTATUS 5
+bool program_lua_failures(const program *p, uint64_t out[PROGRAM_LUA_NSTATUS]);
+
 /* ---- evaluation ---------------------------------------------------------- */
 
 /* Evaluate a quote or purchase (rules.md: segments, experiments, the two

@@ -1,0 +1,4 @@
+rule {
+  name = "x",
+  pointz = 1,
+}
