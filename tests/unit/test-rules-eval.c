@@ -362,6 +362,41 @@ static void test_shared_preds(void)
 		"program.yaml:3:20: reserved function name", "the hidden twins cannot be called by hand");
 }
 
+static void test_customer_segments(void)
+{
+	program *p = tr_load("segments:\n"
+		"  regular: purchase_count >= 5\n"
+		"  big: subtotal >= 1000\n"
+		"  vip: segment(\"regular\") and attr.vip == true\n"
+		"  coffee: any_item(item.category == \"coffee\")\n"
+		"  promo: coupon(\"X\")\n"
+		"rules:\n  - {name: r, segment: [regular, big], description: both segments, points: 1}\n");
+	ok(p != NULL, "segments program %s", tr_errbuf);
+	is_int(program_ntiers(p), 1, "no tiers: one tier");
+	is_str(program_tier_name(p, 0), "member", "named member");
+	rl_customer c = tr_customer("C1", TS);
+	c.purchase_count = 7;
+	rl_attr a = { TR_S("vip"), { .t = EV_BOOL, .u.b = true } };
+	c.attrs = &a;
+	c.nattrs = 1;
+	int out[8];
+	arena_reset(&mem);
+	uint32_t n = rl_customer_segments(p, &c, TS, &mem, out);
+	/* regular and vip use customer names only; big, coffee, promo need a basket */
+	ok(n == 2 && out[0] == 0 && out[1] == 2, "customer op: regular and vip (%u)", n);
+	rl_item it[1] = { tr_item("A", "coffee", 1, 1000) };
+	rl_basket b = tr_basket(it, 1, TS);
+	rl_outcome o = run_c(p, &c, &b);
+	is_int(o.nsegments, 4, "request: regular, big, vip, coffee");
+	is_int(o.earned, 1, "segment list: all must hold");
+	it[0].price = 999;
+	o = run_c(p, &c, &b);
+	is_int(o.earned, 0, "one of the listed segments fails");
+	o = run_c(p, NULL, &b);
+	is_int(o.nsegments, 1, "anonymous: only the basket segment 'coffee' (999 < 1000)");
+	program_free(p);
+}
+
 int main(void)
 {
 	arena_init(&mem, 64 * 1024, 0);
@@ -376,6 +411,7 @@ int main(void)
 	test_experiments();
 	test_redeem();
 	test_shared_preds();
+	test_customer_segments();
 	arena_free(&mem);
 	return tap_done();
 }
