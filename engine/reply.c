@@ -249,9 +249,12 @@ const char *reply_members(reply *r, size_t *n)
 		*n = 0;
 		return "";
 	}
+	/* a copy in the request's arena: later writes to the evbuffer may
+	 * move its chains, and the caller keeps this until completion */
 	unsigned char *p = evbuffer_pullup(r->out, -1);
+	char *copy = arena_strndup(&r->mem, (const char *)p + r->members_start, len - r->members_start);
 	*n = len - r->members_start;
-	return (const char *)p + r->members_start;
+	return copy ? copy : (const char *)p + r->members_start;
 }
 
 void reply_defer(reply *r)
