@@ -614,8 +614,16 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		}
 		if (r->has_limit && !limit_allows(r, cust, ts))
 			continue;
-		bool w;
-		if (rl_code_bool(x, &r->when, -1, true, &w)) {
+		bool w = false;
+		int wrc;
+		if (r->when_any_pred >= 0) { /* any_item over a shared predicate */
+			wrc = 0;
+			for (uint32_t i = 0; i < n && !w && wrc == 0; i++)
+				wrc = rl_pred_line(x, (uint32_t)r->when_any_pred, i, &w);
+		} else {
+			wrc = rl_code_bool(x, &r->when, -1, true, &w);
+		}
+		if (wrc) {
 			rl_ctx_warn(x, (int)ri, "%s", x->f.err);
 			continue;
 		}

@@ -46,6 +46,7 @@ void rl_rec_reset(rl_loader *L);
  * predicates (in L->tmp); the index of an `items:` predicate, or -1. */
 char *rl_preds_rewrite(rl_loader *L, const char *src, size_t n, expr_pos pos);
 int rl_pred_intern_node(rl_loader *L, const yd_node *nd);
+int rl_pred_when_any(rl_loader *L, const yd_node *nd);
 
 /* load_yaml.c */
 void rl_yaml_collect(rl_loader *L, const yd_node *root, bool is_main);

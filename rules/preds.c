@@ -219,6 +219,45 @@ int rl_pred_intern_node(rl_loader *L, const yd_node *nd)
 	return intern(L, nd->s + a, b - a, pos_at(pos, nd->s, a), 0);
 }
 
+/* A `when` that is one any_item(PRED) call and nothing else: the shared
+ * predicate's index, so that the evaluator asks the memo directly. */
+int rl_pred_when_any(rl_loader *L, const yd_node *nd)
+{
+	if (!nd || nd->kind != YD_SCALAR)
+		return -1;
+	const char *s = nd->s;
+	size_t a = 0, b = nd->n;
+	while (a < b && (s[a] == ' ' || s[a] == '\n' || s[a] == '\t' || s[a] == '\r'))
+		a++;
+	while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\n' || s[b - 1] == '\t' || s[b - 1] == '\r'))
+		b--;
+	if (b - a < 11 || memcmp(s + a, "any_item(", 9) != 0 || s[b - 1] != ')')
+		return -1;
+	/* the '(' after any_item must close at the very end */
+	int d = 0;
+	for (size_t i = a + 8; i < b; i++) {
+		if (s[i] == '"' || s[i] == '\'') {
+			i = skip_string(s, b, i) - 1;
+			continue;
+		}
+		if (s[i] == '(')
+			d++;
+		else if (s[i] == ')' && --d == 0 && i != b - 1)
+			return -1;
+	}
+	if (d != 0)
+		return -1;
+	size_t pa = a + 9, pb = b - 1;
+	while (pa < pb && (s[pa] == ' ' || s[pa] == '\n'))
+		pa++;
+	while (pb > pa && (s[pb - 1] == ' ' || s[pb - 1] == '\n'))
+		pb--;
+	if (pa == pb)
+		return -1;
+	expr_pos pos = { nd->text_line, nd->text_col, nd->cont_col };
+	return intern(L, s + pa, pb - pa, pos_at(pos, s, pa), 0);
+}
+
 int rl_pred_line(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
 {
 	const rl_pred *pr = &x->p->preds[k];

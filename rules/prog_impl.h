@@ -88,6 +88,7 @@ typedef struct rl_rule {
 	int64_t priority;
 	uint32_t order;          /* read order, for ties */
 	rl_code when;
+	int when_any_pred;        /* `when` is any_item(preds[k]) alone, or -1 */
 	int *segs;
 	uint32_t nsegs;
 	int experiment;          /* -1: none */
