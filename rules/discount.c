@@ -120,7 +120,11 @@ static void free_units(rl_ctx *x, int64_t k)
 static int money_value(rl_ctx *x, const rl_code *c, const char *what, int64_t *out)
 {
 	expr_value v;
-	if (rl_code_eval(x, c, -1, expr_int(0), &v))
+	if (c->kind == RC_CONST && c->k.t == EV_INT) {
+		*out = c->k.u.i < 0 ? 0 : c->k.u.i;
+		return 0;
+	}
+	if (rl_code_eval(x, c, -1, c->k, &v))
 		return -1;
 	if (v.t == EV_INT)
 		*out = v.u.i;
@@ -218,7 +222,7 @@ int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
 		x->items[(size_t)i * IS_N + IS_NET].u.i -= x->d[i];
 	}
 	x->net -= total;
-	x->vars[VS_NET] = expr_int(x->net);
+	rl_set_int(&x->vars[VS_NET], x->net);
 	*given = total;
 	return 0;
 }

@@ -128,7 +128,10 @@ static int item_loop(rl_ctx *x, expr_frame *f, int fn_id, const expr *pred, expr
 		}
 	}
 	f->item = saved;
-	*out = fn_id == HF_ANY_ITEM ? expr_bool(any) : expr_int(acc);
+	if (fn_id == HF_ANY_ITEM)
+		rl_set_bool(out, any);
+	else
+		rl_set_int(out, acc);
 	return 0;
 }
 
@@ -170,10 +173,10 @@ int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args
 	rl_ctx *x = f->host;
 	switch (fn_id) {
 	case HF_COUPON:
-		*out = expr_bool(x->coupon && x->coupon[bound]);
+		rl_set_bool(out, x->coupon && x->coupon[bound]);
 		return 0;
 	case HF_SEGMENT:
-		*out = expr_bool(rl_segment_value(x, (uint32_t)bound));
+		rl_set_bool(out, rl_segment_value(x, (uint32_t)bound));
 		return 0;
 	case HF_VARIANT: {
 		int v = x->variant ? x->variant[bound] : -1;
@@ -181,7 +184,7 @@ int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args
 			rl_set_null(out);
 		} else {
 			const char *s = x->p->experiments[bound].variants[v];
-			*out = expr_str(s, strlen(s));
+			rl_set_str(out, s, (uint32_t)strlen(s));
 		}
 		return 0;
 	}
@@ -518,7 +521,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 				return;
 			}
 			for (uint32_t t = 0; t < it->ntags; t++)
-				tags[t] = expr_str(it->tags[t].p, it->tags[t].n);
+				rl_set_str(&tags[t], it->tags[t].p, it->tags[t].n);
 		}
 		iv[IS_TAGS].t = EV_LIST;
 		iv[IS_TAGS].u.l.v = tags;

@@ -128,7 +128,7 @@ static int cust_ctx(rl_ctx *x, const program *p, const rl_customer *c, expr_valu
 	x->f.scratch = scratch;
 	x->f.scratch_cap = scratch_cap;
 	for (int i = VS_SUBTOTAL; i < VS_NFIXED; i++)
-		vars[i] = expr_null();
+		rl_set_null(&vars[i]);
 	return 0;
 }
 
@@ -136,8 +136,13 @@ int rl_tier_ctx(rl_ctx *x, const rl_customer *cust, int64_t ts, bool commit, int
 {
 	const program *p = x->p;
 	/* `tier` inside qualify would be circular: it is null there */
-	expr_value saved = x->vars[VS_TIER];
-	x->vars[VS_TIER] = expr_null();
+	/* saved field by field: `tier` was just written that way, and a 16-byte
+	 * reload of it would stall on store forwarding */
+	expr_value *tv = &x->vars[VS_TIER];
+	expr_vtype saved_t = tv->t;
+	const char *saved_p = tv->u.s.p;
+	uint32_t saved_n = tv->u.s.n;
+	rl_set_null(tv);
 	int best = 0;
 	for (uint32_t i = 0; i < p->ntiers; i++) {
 		int64_t qa = cust->tier_qualified_at && i < cust->ntiers ? cust->tier_qualified_at[i] : 0;
@@ -153,7 +158,10 @@ int rl_tier_ctx(rl_ctx *x, const rl_customer *cust, int64_t ts, bool commit, int
 		if (commit && qualified_at_out)
 			qualified_at_out[i] = q ? ts : qa;
 	}
-	x->vars[VS_TIER] = saved;
+	if (saved_t == EV_STR)
+		rl_set_str(tv, saved_p, saved_n);
+	else
+		rl_set_null(tv);
 	return best;
 }
 
