@@ -79,8 +79,20 @@ int rl_tier_ctx(rl_ctx *x, const rl_customer *c, int64_t ts, bool commit, int64_
 bool rl_segment_value(rl_ctx *x, uint32_t s);
 void rl_ctx_warn(rl_ctx *x, int rule, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* rules/preds.c: predicate k on line i (memoised when it may be). */
-int rl_pred_line(rl_ctx *x, uint32_t k, uint32_t i, bool *out);
+/* rules/preds.c: predicate k on line i (memoised when it may be); the
+ * memo hit inline, the evaluation out of line. */
+int rl_pred_line_eval(rl_ctx *x, uint32_t k, uint32_t i, bool *out);
+static inline int rl_pred_line(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
+{
+	if (x->pmemo) {
+		uint8_t m = x->pmemo[(size_t)k * x->b->nitems + i];
+		if (m) {
+			*out = m == 2;
+			return 0;
+		}
+	}
+	return rl_pred_line_eval(x, k, i, out);
+}
 
 /* rules/discount.c: apply rule r's discount at once; 0 and *given, or -1 on a
  * run-time error (nothing changed, message in x->f.err). */

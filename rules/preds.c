@@ -258,7 +258,7 @@ int rl_pred_when_any(rl_loader *L, const yd_node *nd)
 	return intern(L, s + pa, pb - pa, pos_at(pos, s, pa), 0);
 }
 
-int rl_pred_line(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
+int rl_pred_line_eval(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
 {
 	const rl_pred *pr = &x->p->preds[k];
 	uint8_t *m = pr->memo && x->pmemo ? &x->pmemo[(size_t)k * x->b->nitems + i] : NULL;
