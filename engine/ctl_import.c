@@ -28,19 +28,16 @@
 
 #define MAX_ABS 1000000000000LL /* 10^12: protocol.md's bound on points */
 
-enum { I_CUST, I_LEDGER, I_SPEND, I_TIERQ, I_FIRE, I__N };
+enum { I_CUST, I_LEDGER, I__N };
 static const char *const isql[I__N] = {
 	"INSERT INTO customers (id, enrolled_at, referred_by, points, lifetime_spend, purchase_count,"
-	" first_purchase_at, last_purchase_at, referrals, tier, tier_since, attrs)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	" first_purchase_at, last_purchase_at, referrals, tier, tier_since, attrs, tierq, spend, fires)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	"INSERT INTO ledger (customer, kind, points, txn, rules_version, ts, reason)"
 	" VALUES (?1, 'import', ?2, NULL, NULL, ?3, 'opening balance')",
-	"INSERT INTO spend (customer, ts, amount, txn) VALUES (?1, ?2, ?3, NULL)",
-	"INSERT OR REPLACE INTO tier_state (customer, tier, qualified_at) VALUES (?1, ?2, ?3)",
-	"INSERT INTO fires (customer, rule, ts) VALUES (?1, ?2, ?3)",
 };
 
-/* The fields of a line; FX_IGNORED are computed parts of a `customer`
+/* The fields of a line; F_IGNORED are computed parts of a `customer`
  * answer (accepted and skipped so that answers can be imported as is). */
 typedef enum fid {
 	F_CUSTOMER, F_TIER, F_TIER_SINCE, F_POINTS, F_LIFE, F_S12, F_COUNT, F_FIRST,
@@ -77,6 +74,7 @@ typedef struct imp {
 	/* the streaming parse of one line */
 	arena mem;
 	yajl_gen attrs;     /* attrs re-serialized compactly as the store keeps them */
+	yajl_gen state;     /* tierq, spend, fires columns, one after the other */
 	bool attrs_open;
 	rec r;
 	int depth;          /* open containers */
@@ -404,6 +402,58 @@ static int import_line(imp *m, const char *line, size_t n)
 		sqlite3_bind_null(st, 11);
 	}
 	sqlite3_bind_text(st, 12, (const char *)attrs, (int)alen, SQLITE_STATIC);
+	/* the packed state columns, as store_cust_save writes them */
+	yajl_gen g = m->state;
+	const unsigned char *buf;
+	size_t bl;
+	yajl_gen_reset(g, NULL);
+	yajl_gen_clear(g);
+	yajl_gen_map_open(g);
+	if (r->has[F_TIER_STATE]) {
+		for (const pair *p = r->tiers; p; p = p->next)
+			if (p->a) {
+				yajl_gen_string(g, (const unsigned char *)p->s, strlen(p->s));
+				yajl_gen_integer(g, p->a);
+			}
+	} else if (tier) {
+		yajl_gen_string(g, (const unsigned char *)tier, strlen(tier));
+		yajl_gen_integer(g, m->now);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &bl);
+	sqlite3_bind_text(st, 13, (const char *)buf, (int)bl, SQLITE_TRANSIENT);
+	yajl_gen_reset(g, NULL);
+	yajl_gen_clear(g);
+	yajl_gen_array_open(g);
+	if (r->has[F_SPEND_HISTORY]) {
+		for (const pair *p = r->spend; p; p = p->next) {
+			yajl_gen_array_open(g);
+			yajl_gen_integer(g, p->a);
+			yajl_gen_integer(g, p->b);
+			yajl_gen_array_close(g);
+		}
+	} else if (r->val[F_S12]) {
+		int64_t last = r->val[F_LAST];
+		yajl_gen_array_open(g);
+		yajl_gen_integer(g, r->has[F_LAST] && last <= m->now ? last : m->now);
+		yajl_gen_integer(g, r->val[F_S12]);
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_get_buf(g, &buf, &bl);
+	sqlite3_bind_text(st, 14, (const char *)buf, (int)bl, SQLITE_TRANSIENT);
+	yajl_gen_reset(g, NULL);
+	yajl_gen_clear(g);
+	yajl_gen_array_open(g);
+	for (const pair *p = r->fires; p; p = p->next) {
+		yajl_gen_array_open(g);
+		yajl_gen_string(g, (const unsigned char *)p->s, strlen(p->s));
+		yajl_gen_integer(g, p->a);
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_get_buf(g, &buf, &bl);
+	sqlite3_bind_text(st, 15, (const char *)buf, (int)bl, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		int ext = sqlite3_extended_errcode(m->db);
 		sqlite3_reset(st);
@@ -420,47 +470,6 @@ static int import_line(imp *m, const char *line, size_t n)
 		sqlite3_bind_int64(st, 2, r->val[F_POINTS]);
 		sqlite3_bind_int64(st, 3, m->now);
 		if (step(m, I_LEDGER, "ledger") < 0)
-			return -1;
-	}
-	st = m->st[I_SPEND];
-	if (r->has[F_SPEND_HISTORY]) {
-		for (const pair *p = r->spend; p; p = p->next) {
-			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 2, p->a);
-			sqlite3_bind_int64(st, 3, p->b);
-			if (step(m, I_SPEND, "spend") < 0)
-				return -1;
-		}
-	} else if (r->val[F_S12]) {
-		int64_t last = r->val[F_LAST];
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, r->has[F_LAST] && last <= m->now ? last : m->now);
-		sqlite3_bind_int64(st, 3, r->val[F_S12]);
-		if (step(m, I_SPEND, "spend") < 0)
-			return -1;
-	}
-	st = m->st[I_TIERQ];
-	if (r->has[F_TIER_STATE]) {
-		for (const pair *p = r->tiers; p; p = p->next) {
-			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, p->s, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 3, p->a);
-			if (step(m, I_TIERQ, "tier state") < 0)
-				return -1;
-		}
-	} else if (tier) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, tier, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, m->now);
-		if (step(m, I_TIERQ, "tier state") < 0)
-			return -1;
-	}
-	st = m->st[I_FIRE];
-	for (const pair *p = r->fires; p; p = p->next) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, p->s, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, p->a);
-		if (step(m, I_FIRE, "fires") < 0)
 			return -1;
 	}
 	return 0;
@@ -527,7 +536,8 @@ int ctl_import(int argc, char **argv)
 	int status = 1;
 	arena_init(&m.mem, 16384, 1 << 24);
 	m.attrs = yajl_gen_alloc(NULL);
-	if (!m.attrs)
+	m.state = yajl_gen_alloc(NULL);
+	if (!m.attrs || !m.state)
 		goto done;
 	for (int i = 0; i < I__N; i++)
 		if (sqlite3_prepare_v2(m.db, isql[i], -1, &m.st[i], NULL) != SQLITE_OK) {
@@ -592,6 +602,8 @@ done:
 	arena_free(&m.mem);
 	if (m.attrs)
 		yajl_gen_free(m.attrs);
+	if (m.state)
+		yajl_gen_free(m.state);
 	if (store_close(s) < 0 && status == 0)
 		status = 1;
 	if (in != stdin)

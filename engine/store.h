@@ -110,20 +110,23 @@ int store_cust_get(store *s, const char *id, size_t n, store_cust **out);
 /* Creates it at the lowest tier (inside a write). NULL on error. */
 store_cust *store_cust_create(store *s, const char *id, size_t n, int64_t ts,
 	const char *referred_by, size_t reflen);
-/* Writes the scalar columns and attrs of c. 0 or -1. */
+/* Writes c's row: counters, attrs, tier state, spend, fires. 0 or -1. */
 int store_cust_save(store *s, store_cust *c);
-/* Merge attrs (EV_NULL removes); in memory only until store_cust_save. */
+/* These change memory only; store_cust_save writes them (call it last).
+ * Merge attrs (EV_NULL removes). */
 int store_cust_merge_attrs(store_cust *c, const struct rl_attr *a, uint32_t n);
 int store_cust_set_tierq(store *s, store_cust *c, const char *tier, int64_t q);
 int store_cust_add_spend(store *s, store_cust *c, int64_t ts, int64_t amount, const char *txn, size_t txnlen);
 int store_cust_add_fire(store *s, store_cust *c, const char *rule, int64_t ts);
-/* Records the first exposure only; 0 also when already recorded. */
+/* Records the first exposure only (written at once); 0 also when already
+ * recorded. */
 int store_cust_expose(store *s, store_cust *c, const char *exp, const char *variant, int64_t ts);
 /* spend in (t − 365 d, t] */
 int64_t store_cust_spend_12m(const store_cust *c, int64_t t);
 int64_t store_cust_tierq(const store_cust *c, const char *tier);
-/* Erases the profile: ledger, txns, spend, fires and exposures move to a
- * fresh anonymous id (written into anon, NUL-terminated). */
+/* Erases the profile (with its tier state, spend and fires): the ledger,
+ * txns and exposures move to a fresh anonymous id (written into anon,
+ * NUL-terminated). Frees c. */
 int store_cust_forget(store *s, store_cust *c, char *anon, size_t anonsz);
 
 /* ---- the points ledger (store_ledger.c) -------------------------------- */

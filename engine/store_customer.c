@@ -3,7 +3,10 @@
  * (a hash table with an LRU list, bounded by cache_mb; only entries whose
  * writes are committed are evicted, and only from the store's timers, so
  * a pointer a handler holds stays valid until it returns).
- * Must not: decide anything about loyalty rules (the handlers do). */
+ * Tier state, spend history and limit fires live in the customer's row
+ * (JSON columns): changing them changes memory only, and store_cust_save
+ * writes the row. Must not: decide anything about loyalty rules (the
+ * handlers do). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,84 +327,127 @@ static char *dup_col(sqlite3_stmt *st, int i, size_t *len)
 	return out;
 }
 
-static int load_children(store *s, store_cust *c)
+/* The packed state columns (schema version 2): tierq {"tier": ts},
+ * spend [[ts, amount], ...], fires [["rule", ts], ...]. */
+static int push_spend(store_cust *c, int64_t ts, int64_t amount)
 {
-	sqlite3_stmt *st = store_stmt_get(s, ST_TIERQ_GET);
+	if (c->nspend == c->capspend) {
+		uint32_t cap = c->capspend ? c->capspend * 2 : 8;
+		store_spend *n = realloc(c->spend, cap * sizeof *n);
+		if (!n)
+			return -1;
+		c->spend = n;
+		c->capspend = cap;
+	}
+	c->spend[c->nspend++] = (store_spend){ ts, amount };
+	return 0;
+}
+
+static int push_fire(store_cust *c, const char *rule, size_t n, int64_t ts)
+{
+	if (c->nfires == c->capfires) {
+		uint32_t cap = c->capfires ? c->capfires * 2 : 4;
+		store_fire *nf = realloc(c->fires, cap * sizeof *nf);
+		if (!nf)
+			return -1;
+		c->fires = nf;
+		c->capfires = cap;
+	}
+	char *r = malloc(n + 1);
+	if (!r)
+		return -1;
+	memcpy(r, rule, n);
+	r[n] = 0;
+	c->fires[c->nfires++] = (store_fire){ r, ts };
+	return 0;
+}
+
+static int push_tierq(store_cust *c, const char *tier, int64_t q)
+{
+	store_tierq *n = realloc(c->tq, (c->ntq + 1) * sizeof *n);
+	if (!n)
+		return -1;
+	c->tq = n;
+	if (!(c->tq[c->ntq].tier = strdup(tier)))
+		return -1;
+	c->tq[c->ntq++].qualified_at = q;
+	return 0;
+}
+
+static int parse_state(store_cust *c, const char *tierq, const char *spend, const char *fires)
+{
+	char ebuf[128];
+	int rc = -1;
+	yajl_val t = yajl_tree_parse(tierq ? tierq : "{}", ebuf, sizeof ebuf);
+	yajl_val sp = yajl_tree_parse(spend ? spend : "[]", ebuf, sizeof ebuf);
+	yajl_val f = yajl_tree_parse(fires ? fires : "[]", ebuf, sizeof ebuf);
+	if (!YAJL_IS_OBJECT(t) || !YAJL_IS_ARRAY(sp) || !YAJL_IS_ARRAY(f))
+		goto out;
+	for (size_t i = 0; i < t->u.object.len; i++) {
+		yajl_val v = t->u.object.values[i];
+		if (!YAJL_IS_INTEGER(v) || push_tierq(c, t->u.object.keys[i], YAJL_GET_INTEGER(v)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < sp->u.array.len; i++) {
+		yajl_val e = sp->u.array.values[i];
+		if (!YAJL_IS_ARRAY(e) || e->u.array.len != 2 || !YAJL_IS_INTEGER(e->u.array.values[0])
+		    || !YAJL_IS_INTEGER(e->u.array.values[1])
+		    || push_spend(c, YAJL_GET_INTEGER(e->u.array.values[0]), YAJL_GET_INTEGER(e->u.array.values[1])) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < f->u.array.len; i++) {
+		yajl_val e = f->u.array.values[i];
+		const char *rule;
+		if (!YAJL_IS_ARRAY(e) || e->u.array.len != 2 || !YAJL_IS_STRING(e->u.array.values[0])
+		    || !(rule = YAJL_GET_STRING(e->u.array.values[0])) || !YAJL_IS_INTEGER(e->u.array.values[1])
+		    || push_fire(c, rule, strlen(rule), YAJL_GET_INTEGER(e->u.array.values[1])) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	yajl_tree_free(t);
+	yajl_tree_free(sp);
+	yajl_tree_free(f);
+	return rc;
+}
+
+static char *gen_text(yajl_gen g, size_t *len)
+{
+	const unsigned char *buf;
+	size_t n;
+	yajl_gen_get_buf(g, &buf, &n);
+	char *out = malloc(n + 1);
+	if (out) {
+		memcpy(out, buf, n);
+		out[n] = 0;
+		*len = n;
+	}
+	yajl_gen_clear(g);
+	return out;
+}
+
+static int load_exposures(store *s, store_cust *c)
+{
+	sqlite3_stmt *st = store_stmt_get(s, ST_EXPO_GET);
 	store_bind_str(st, 1, c->id, c->idlen);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		store_tierq *n = realloc(c->tq, (c->ntq + 1) * sizeof *n);
-		if (!n)
-			goto nomem;
-		c->tq = n;
-		c->tq[c->ntq].tier = dup_col(st, 0, NULL);
-		c->tq[c->ntq].qualified_at = sqlite3_column_int64(st, 1);
-		if (!c->tq[c->ntq].tier)
-			goto nomem;
-		c->ntq++;
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlerr;
-	st = store_stmt_get(s, ST_SPEND_GET);
-	store_bind_str(st, 1, c->id, c->idlen);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (c->nspend == c->capspend) {
-			uint32_t cap = c->capspend ? c->capspend * 2 : 8;
-			store_spend *n = realloc(c->spend, cap * sizeof *n);
-			if (!n)
-				goto nomem;
-			c->spend = n;
-			c->capspend = cap;
-		}
-		c->spend[c->nspend].ts = sqlite3_column_int64(st, 0);
-		c->spend[c->nspend].amount = sqlite3_column_int64(st, 1);
-		c->nspend++;
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlerr;
-	st = store_stmt_get(s, ST_FIRE_GET);
-	store_bind_str(st, 1, c->id, c->idlen);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (c->nfires == c->capfires) {
-			uint32_t cap = c->capfires ? c->capfires * 2 : 4;
-			store_fire *n = realloc(c->fires, cap * sizeof *n);
-			if (!n)
-				goto nomem;
-			c->fires = n;
-			c->capfires = cap;
-		}
-		c->fires[c->nfires].rule = dup_col(st, 0, NULL);
-		c->fires[c->nfires].ts = sqlite3_column_int64(st, 1);
-		if (!c->fires[c->nfires].rule)
-			goto nomem;
-		c->nfires++;
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlerr;
-	st = store_stmt_get(s, ST_EXPO_GET);
-	store_bind_str(st, 1, c->id, c->idlen);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char **n = realloc(c->exposed, (c->nexposed + 1) * sizeof *n);
 		if (!n)
-			goto nomem;
+			break;
 		c->exposed = n;
 		if (!(c->exposed[c->nexposed] = dup_col(st, 0, NULL)))
-			goto nomem;
+			break;
 		c->nexposed++;
 	}
-	if (rc != SQLITE_DONE)
-		goto sqlerr;
 	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(s->err, sizeof s->err, "reading exposures: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
 	return 0;
-sqlerr:
-	store_set_err(s, "loading a customer");
-	sqlite3_reset(st);
-	return -1;
-nomem:
-	snprintf(s->err, sizeof s->err, "out of memory loading a customer");
-	sqlite3_reset(st);
-	return -1;
 }
+
 
 int store_cust_get(store *s, const char *id, size_t n, store_cust **out)
 {
@@ -447,15 +493,19 @@ int store_cust_get(store *s, const char *id, size_t n, store_cust **out)
 	c->tier_since = sqlite3_column_int64(st, 9);
 	c->lifted_txn = dup_col(st, 10, NULL);
 	char *attrs = dup_col(st, 11, NULL);
+	char *tierq = dup_col(st, 12, NULL), *spend = dup_col(st, 13, NULL), *fires = dup_col(st, 14, NULL);
 	sqlite3_reset(st);
-	if (attrs && parse_attrs(c, attrs) < 0) {
-		free(attrs);
-		snprintf(s->err, sizeof s->err, "customer %s: unreadable attrs", c->id);
+	int bad = (attrs && parse_attrs(c, attrs) < 0) || parse_state(c, tierq, spend, fires) < 0;
+	free(attrs);
+	free(tierq);
+	free(spend);
+	free(fires);
+	if (bad) {
+		snprintf(s->err, sizeof s->err, "customer %s: unreadable state", c->id);
 		cust_free(c);
 		return -1;
 	}
-	free(attrs);
-	if (load_children(s, c) < 0) {
+	if (load_exposures(s, c) < 0) {
 		cust_free(c);
 		return -1;
 	}
@@ -528,8 +578,55 @@ int store_cust_save(store *s, store_cust *c)
 		sqlite3_bind_int64(st, 9, c->tier_since);
 	store_bind_str(st, 10, c->lifted_txn, c->lifted_txn ? strlen(c->lifted_txn) : 0);
 	sqlite3_bind_text(st, 11, attrs, (int)alen, free);
+	yajl_gen g = yajl_gen_alloc(NULL);
+	if (!g)
+		goto nomem;
+	size_t n;
+	char *txt;
+	yajl_gen_map_open(g);
+	for (uint32_t i = 0; i < c->ntq; i++) {
+		if (!c->tq[i].qualified_at)
+			continue; /* never qualified: nothing to keep */
+		yajl_gen_string(g, (const unsigned char *)c->tq[i].tier, strlen(c->tq[i].tier));
+		yajl_gen_integer(g, c->tq[i].qualified_at);
+	}
+	yajl_gen_map_close(g);
+	if (!(txt = gen_text(g, &n)))
+		goto nomem_g;
+	sqlite3_bind_text(st, 12, txt, (int)n, free);
+	yajl_gen_reset(g, NULL);
+	yajl_gen_array_open(g);
+	for (uint32_t i = 0; i < c->nspend; i++) {
+		yajl_gen_array_open(g);
+		yajl_gen_integer(g, c->spend[i].ts);
+		yajl_gen_integer(g, c->spend[i].amount);
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_array_close(g);
+	if (!(txt = gen_text(g, &n)))
+		goto nomem_g;
+	sqlite3_bind_text(st, 13, txt, (int)n, free);
+	yajl_gen_reset(g, NULL);
+	yajl_gen_array_open(g);
+	for (uint32_t i = 0; i < c->nfires; i++) {
+		yajl_gen_array_open(g);
+		yajl_gen_string(g, (const unsigned char *)c->fires[i].rule, strlen(c->fires[i].rule));
+		yajl_gen_integer(g, c->fires[i].ts);
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_array_close(g);
+	if (!(txt = gen_text(g, &n)))
+		goto nomem_g;
+	sqlite3_bind_text(st, 14, txt, (int)n, free);
+	yajl_gen_free(g);
 	store_cust_touch(s, c);
 	return store_exec_stmt(s, ST_CUST_UPD);
+nomem_g:
+	yajl_gen_free(g);
+nomem:
+	sqlite3_reset(st);
+	snprintf(s->err, sizeof s->err, "out of memory writing a customer");
+	return -1;
 }
 
 int64_t store_cust_tierq(const store_cust *c, const char *tier)
@@ -542,48 +639,42 @@ int64_t store_cust_tierq(const store_cust *c, const char *tier)
 
 int store_cust_set_tierq(store *s, store_cust *c, const char *tier, int64_t q)
 {
-	uint32_t i;
-	for (i = 0; i < c->ntq; i++)
-		if (strcmp(c->tq[i].tier, tier) == 0)
-			break;
-	if (i < c->ntq && c->tq[i].qualified_at == q)
-		return 0;
-	if (i == c->ntq) {
-		store_tierq *n = realloc(c->tq, (c->ntq + 1) * sizeof *n);
-		if (!n)
-			return -1;
-		c->tq = n;
-		if (!(c->tq[i].tier = strdup(tier)))
-			return -1;
-		c->ntq++;
-	}
-	c->tq[i].qualified_at = q;
-	sqlite3_stmt *st = store_stmt_get(s, ST_TIERQ_PUT);
-	store_bind_str(st, 1, c->id, c->idlen);
-	store_bind_str(st, 2, tier, strlen(tier));
-	sqlite3_bind_int64(st, 3, q);
+	for (uint32_t i = 0; i < c->ntq; i++)
+		if (strcmp(c->tq[i].tier, tier) == 0) {
+			c->tq[i].qualified_at = q;
+			store_cust_touch(s, c);
+			return 0;
+		}
+	if (q == 0)
+		return 0; /* never qualified, and no entry: nothing changes */
+	if (push_tierq(c, tier, q) < 0)
+		return -1;
 	store_cust_touch(s, c);
-	return store_exec_stmt(s, ST_TIERQ_PUT);
+	return 0;
 }
+
+/* Spend older than two years before the newest entry can only matter to a
+ * request back-dated by more than a year; it goes, so that a customer's
+ * row stays the size of its recent history. */
+#define SPEND_KEEP_S (2 * 365 * 86400LL)
 
 int store_cust_add_spend(store *s, store_cust *c, int64_t ts, int64_t amount, const char *txn, size_t txnlen)
 {
-	if (c->nspend == c->capspend) {
-		uint32_t cap = c->capspend ? c->capspend * 2 : 8;
-		store_spend *n = realloc(c->spend, cap * sizeof *n);
-		if (!n)
-			return -1;
-		c->spend = n;
-		c->capspend = cap;
-	}
-	c->spend[c->nspend++] = (store_spend){ ts, amount };
-	sqlite3_stmt *st = store_stmt_get(s, ST_SPEND_INS);
-	store_bind_str(st, 1, c->id, c->idlen);
-	sqlite3_bind_int64(st, 2, ts);
-	sqlite3_bind_int64(st, 3, amount);
-	store_bind_str(st, 4, txn, txnlen);
+	(void)txn;
+	(void)txnlen;
+	int64_t newest = ts;
+	for (uint32_t i = 0; i < c->nspend; i++)
+		if (c->spend[i].ts > newest)
+			newest = c->spend[i].ts;
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < c->nspend; i++)
+		if (c->spend[i].ts > newest - SPEND_KEEP_S)
+			c->spend[k++] = c->spend[i];
+	c->nspend = k;
+	if (push_spend(c, ts, amount) < 0)
+		return -1;
 	store_cust_touch(s, c);
-	return store_exec_stmt(s, ST_SPEND_INS);
+	return 0;
 }
 
 int64_t store_cust_spend_12m(const store_cust *c, int64_t t)
@@ -597,24 +688,10 @@ int64_t store_cust_spend_12m(const store_cust *c, int64_t t)
 
 int store_cust_add_fire(store *s, store_cust *c, const char *rule, int64_t ts)
 {
-	if (c->nfires == c->capfires) {
-		uint32_t cap = c->capfires ? c->capfires * 2 : 4;
-		store_fire *n = realloc(c->fires, cap * sizeof *n);
-		if (!n)
-			return -1;
-		c->fires = n;
-		c->capfires = cap;
-	}
-	char *r = strdup(rule);
-	if (!r)
+	if (push_fire(c, rule, strlen(rule), ts) < 0)
 		return -1;
-	c->fires[c->nfires++] = (store_fire){ r, ts };
-	sqlite3_stmt *st = store_stmt_get(s, ST_FIRE_INS);
-	store_bind_str(st, 1, c->id, c->idlen);
-	store_bind_str(st, 2, rule, strlen(rule));
-	sqlite3_bind_int64(st, 3, ts);
 	store_cust_touch(s, c);
-	return store_exec_stmt(s, ST_FIRE_INS);
+	return 0;
 }
 
 int store_cust_expose(store *s, store_cust *c, const char *exp, const char *variant, int64_t ts)

@@ -1,5 +1,5 @@
 /* engine/store_forget.c — erasing a customer (the `forget` op): the
- * profile, attributes and tier state go; the ledger, spend, fires,
+ * profile, attributes, tier state, spend history and fires go; the ledger,
  * exposures and transactions move to a fresh anonymous id, so accounting
  * stays whole, the txn ids stay taken, and replays answer with the
  * anonymous id in place of the customer's. */
@@ -121,7 +121,7 @@ int store_cust_forget(store *s, store_cust *c, char *anon, size_t anonsz)
 	snprintf(anon, anonsz, "anon-%02x%02x%02x%02x%02x%02x%02x%02x",
 		rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	size_t an = strlen(anon);
-	static const store_stmt moves[] = { ST_LEDGER_MOVE, ST_SPEND_MOVE, ST_FIRE_MOVE, ST_EXPO_MOVE };
+	static const store_stmt moves[] = { ST_LEDGER_MOVE, ST_EXPO_MOVE };
 	for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++) {
 		sqlite3_stmt *st = store_stmt_get(s, moves[i]);
 		store_bind_str(st, 1, c->id, c->idlen);
@@ -131,11 +131,7 @@ int store_cust_forget(store *s, store_cust *c, char *anon, size_t anonsz)
 	}
 	if (move_txns(s, c, anon, an) < 0)
 		return -1;
-	sqlite3_stmt *st = store_stmt_get(s, ST_TIERQ_DEL);
-	store_bind_str(st, 1, c->id, c->idlen);
-	if (store_exec_stmt(s, ST_TIERQ_DEL) < 0)
-		return -1;
-	st = store_stmt_get(s, ST_CUST_DEL);
+	sqlite3_stmt *st = store_stmt_get(s, ST_CUST_DEL);
 	store_bind_str(st, 1, c->id, c->idlen);
 	if (store_exec_stmt(s, ST_CUST_DEL) < 0)
 		return -1;

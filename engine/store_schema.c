@@ -61,6 +61,49 @@ static const char *const migrations[] = {
 	"  first_ts INTEGER NOT NULL, PRIMARY KEY (customer, experiment)) WITHOUT ROWID;"
 	"CREATE TABLE forgotten ("
 	"  anon_id TEXT PRIMARY KEY, forgotten_at INTEGER NOT NULL) WITHOUT ROWID;",
+
+	/* 1 -> 2: fewer B-trees per purchase, since each one a purchase
+	 * touches is pages that its group commit writes. Tier state, spend
+	 * history and limit fires move into the customer's row (JSON
+	 * columns); a forgotten customer's spend and fires go with its
+	 * profile. */
+	"ALTER TABLE customers ADD COLUMN tierq TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE customers ADD COLUMN spend TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE customers ADD COLUMN fires TEXT NOT NULL DEFAULT '[]';"
+	"UPDATE customers SET"
+	"  tierq = COALESCE((SELECT json_group_object(tier, qualified_at) FROM tier_state t"
+	"    WHERE t.customer = customers.id AND qualified_at != 0), '{}'),"
+	"  spend = COALESCE((SELECT json_group_array(json_array(ts, amount)) FROM"
+	"    (SELECT ts, amount FROM spend s WHERE s.customer = customers.id ORDER BY seq)), '[]'),"
+	"  fires = COALESCE((SELECT json_group_array(json_array(rule, ts)) FROM"
+	"    (SELECT rule, ts FROM fires f WHERE f.customer = customers.id ORDER BY seq)), '[]');"
+	"DROP TABLE tier_state;"
+	"DROP TABLE spend;"
+	"DROP TABLE fires;"
+	/* txns: a rowid table (rows carry ~1 KB of answer, which a WITHOUT
+	 * ROWID B-tree shuffles on every insert) with its lines packed in a
+	 * JSON column [[sku, qty, net, refunded_qty, refunded_net], ...] */
+	"CREATE TABLE txns2 ("
+	"  seq INTEGER PRIMARY KEY, txn TEXT NOT NULL UNIQUE, op TEXT NOT NULL,"
+	"  content_hash INTEGER NOT NULL, customer TEXT, answer TEXT NOT NULL, ts INTEGER NOT NULL,"
+	"  net INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT 0,"
+	"  earned INTEGER NOT NULL DEFAULT 0, redeemed INTEGER NOT NULL DEFAULT 0,"
+	"  referrer TEXT, referrer_credit INTEGER NOT NULL DEFAULT 0,"
+	"  refunded_net INTEGER NOT NULL DEFAULT 0, reversed INTEGER NOT NULL DEFAULT 0,"
+	"  restored INTEGER NOT NULL DEFAULT 0, spend_back INTEGER NOT NULL DEFAULT 0,"
+	"  referrer_back INTEGER NOT NULL DEFAULT 0, complete INTEGER NOT NULL DEFAULT 0,"
+	"  lines TEXT NOT NULL DEFAULT '[]');"
+	"INSERT INTO txns2 (txn, op, content_hash, customer, answer, ts, net, total, earned, redeemed,"
+	"  referrer, referrer_credit, refunded_net, reversed, restored, spend_back, referrer_back, complete, lines)"
+	"  SELECT txn, op, content_hash, customer, answer, ts, net, total, earned, redeemed,"
+	"  referrer, referrer_credit, refunded_net, reversed, restored, spend_back, referrer_back, complete,"
+	"  COALESCE((SELECT json_group_array(json_array(sku, qty, net, refunded_qty, refunded_net)) FROM"
+	"    (SELECT * FROM txn_lines l WHERE l.txn = t.txn ORDER BY idx)), '[]')"
+	"  FROM txns t ORDER BY ts, txn;"
+	"DROP TABLE txns;"
+	"DROP TABLE txn_lines;"
+	"ALTER TABLE txns2 RENAME TO txns;"
+	"CREATE INDEX txns_customer ON txns (customer);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

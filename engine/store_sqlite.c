@@ -28,22 +28,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_RELEASE] = "RELEASE req",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO req",
 	[ST_CUST_GET] = "SELECT enrolled_at, referred_by, points, lifetime_spend, purchase_count,"
-		" first_purchase_at, last_purchase_at, referrals, tier, tier_since, lifted_txn, attrs"
-		" FROM customers WHERE id = ?1",
+		" first_purchase_at, last_purchase_at, referrals, tier, tier_since, lifted_txn, attrs,"
+		" tierq, spend, fires FROM customers WHERE id = ?1",
 	[ST_CUST_INS] = "INSERT INTO customers (id, enrolled_at, referred_by) VALUES (?1, ?2, ?3)",
 	[ST_CUST_UPD] = "UPDATE customers SET points = ?2, lifetime_spend = ?3, purchase_count = ?4,"
 		" first_purchase_at = ?5, last_purchase_at = ?6, referrals = ?7, tier = ?8,"
-		" tier_since = ?9, lifted_txn = ?10, attrs = ?11 WHERE id = ?1",
+		" tier_since = ?9, lifted_txn = ?10, attrs = ?11, tierq = ?12, spend = ?13, fires = ?14"
+		" WHERE id = ?1",
 	[ST_CUST_DEL] = "DELETE FROM customers WHERE id = ?1",
-	[ST_TIERQ_GET] = "SELECT tier, qualified_at FROM tier_state WHERE customer = ?1",
-	[ST_TIERQ_PUT] = "INSERT OR REPLACE INTO tier_state (customer, tier, qualified_at) VALUES (?1, ?2, ?3)",
-	[ST_TIERQ_DEL] = "DELETE FROM tier_state WHERE customer = ?1",
-	[ST_SPEND_GET] = "SELECT ts, amount FROM spend WHERE customer = ?1 ORDER BY seq",
-	[ST_SPEND_INS] = "INSERT INTO spend (customer, ts, amount, txn) VALUES (?1, ?2, ?3, ?4)",
-	[ST_SPEND_MOVE] = "UPDATE spend SET customer = ?2 WHERE customer = ?1",
-	[ST_FIRE_GET] = "SELECT rule, ts FROM fires WHERE customer = ?1 ORDER BY seq",
-	[ST_FIRE_INS] = "INSERT INTO fires (customer, rule, ts) VALUES (?1, ?2, ?3)",
-	[ST_FIRE_MOVE] = "UPDATE fires SET customer = ?2 WHERE customer = ?1",
 	[ST_EXPO_GET] = "SELECT experiment FROM exposures WHERE customer = ?1",
 	[ST_EXPO_INS] = "INSERT OR IGNORE INTO exposures (customer, experiment, variant, first_ts) VALUES (?1, ?2, ?3, ?4)",
 	[ST_EXPO_MOVE] = "UPDATE exposures SET customer = ?2 WHERE customer = ?1",
@@ -53,18 +45,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_LEDGER_MOVE] = "UPDATE ledger SET customer = ?2 WHERE customer = ?1",
 	[ST_TXN_GET] = "SELECT op, content_hash, customer, answer, ts, net, total, earned, redeemed,"
 		" referrer, referrer_credit, refunded_net, reversed, restored, spend_back,"
-		" referrer_back, complete FROM txns WHERE txn = ?1",
+		" referrer_back, complete, lines FROM txns WHERE txn = ?1",
 	[ST_TXN_INS] = "INSERT INTO txns (txn, op, content_hash, customer, answer, ts, net, total,"
-		" earned, redeemed, referrer, referrer_credit)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		" earned, redeemed, referrer, referrer_credit, lines)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[ST_TXN_UPD_REFUND] = "UPDATE txns SET refunded_net = ?2, reversed = ?3, restored = ?4,"
-		" spend_back = ?5, referrer_back = ?6, complete = ?7 WHERE txn = ?1",
+		" spend_back = ?5, referrer_back = ?6, complete = ?7, lines = ?8 WHERE txn = ?1",
 	[ST_TXN_CUST] = "SELECT txn, answer FROM txns WHERE customer = ?1",
 	[ST_TXN_SET_ANSWER] = "UPDATE txns SET customer = ?2, answer = ?3 WHERE txn = ?1",
-	[ST_LINE_GET] = "SELECT sku, qty, net, refunded_qty, refunded_net FROM txn_lines"
-		" WHERE txn = ?1 ORDER BY idx",
-	[ST_LINE_INS] = "INSERT INTO txn_lines (txn, idx, sku, qty, net) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_LINE_UPD] = "UPDATE txn_lines SET refunded_qty = ?3, refunded_net = ?4 WHERE txn = ?1 AND idx = ?2",
 	[ST_FORGOTTEN_INS] = "INSERT INTO forgotten (anon_id, forgotten_at) VALUES (?1, ?2)",
 };
 
@@ -318,7 +306,16 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, &msg) != SQLITE_OK
 	    || sqlite3_exec(s->db, sync, NULL, NULL, &msg) != SQLITE_OK
-	    || sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, &msg) != SQLITE_OK) {
+	    || sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, &msg) != SQLITE_OK
+	    /* a group's dirty pages stay in memory until its commit (no spill
+	     * into the WAL mid-group), and the WAL is copied into the file in
+	     * big checkpoints: each page of a hot B-tree is written once per
+	     * checkpoint, not once per group */
+	    || sqlite3_exec(s->db, "PRAGMA cache_size = -65536", NULL, NULL, &msg) != SQLITE_OK
+	    /* each request's SAVEPOINT keeps the pages it first touches in a
+	     * sub-journal; in memory, not as page writes to a temporary file */
+	    || sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL, &msg) != SQLITE_OK
+	    || sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384", NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errsz, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		goto fail;

@@ -1,10 +1,13 @@
 /* engine/store_txn.c — transactions: one row per txn id (purchases,
  * refunds and adjusts share the namespace), with the content hash that
  * decides replay against conflict, the answer members for replays, and for
- * purchases the per-line figures and running refund totals from which
- * refunds are computed (rules/refund.c does the arithmetic). */
+ * purchases the per-line figures (a JSON column) and running refund totals
+ * from which refunds are computed (rules/refund.c does the arithmetic). */
 #include <stdio.h>
 #include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 
 #include "engine/store_internal.h"
 
@@ -18,6 +21,75 @@ static rl_str col_str(sqlite3_stmt *st, int i, arena *mem)
 	r.p = arena_strndup(mem, p ? p : "", (size_t)n);
 	r.n = r.p ? (uint32_t)n : 0;
 	return r;
+}
+
+/* [[sku, qty, net, refunded_qty, refunded_net], ...] */
+static int parse_lines(store_txn *t, rl_str text, arena *mem)
+{
+	char ebuf[128];
+	char *z = arena_strndup(mem, text.p ? text.p : "[]", text.p ? text.n : 2);
+	if (!z)
+		return -1;
+	yajl_val v = yajl_tree_parse(z, ebuf, sizeof ebuf);
+	int rc = -1;
+	if (!YAJL_IS_ARRAY(v))
+		goto out;
+	t->nlines = (uint32_t)v->u.array.len;
+	t->lines = arena_calloc(mem, t->nlines ? t->nlines : 1, sizeof *t->lines);
+	if (!t->lines)
+		goto out;
+	for (uint32_t i = 0; i < t->nlines; i++) {
+		yajl_val e = v->u.array.values[i];
+		if (!YAJL_IS_ARRAY(e) || e->u.array.len != 5 || !YAJL_IS_STRING(e->u.array.values[0]))
+			goto out;
+		for (int k = 1; k < 5; k++)
+			if (!YAJL_IS_INTEGER(e->u.array.values[k]))
+				goto out;
+		const char *sku = YAJL_GET_STRING(e->u.array.values[0]);
+		size_t sl = sku ? strlen(sku) : 0;
+		store_txn_line *l = &t->lines[i];
+		l->sku.p = arena_strndup(mem, sku ? sku : "", sl);
+		l->sku.n = (uint32_t)sl;
+		l->qty = YAJL_GET_INTEGER(e->u.array.values[1]);
+		l->net = YAJL_GET_INTEGER(e->u.array.values[2]);
+		l->refunded_qty = YAJL_GET_INTEGER(e->u.array.values[3]);
+		l->refunded_net = YAJL_GET_INTEGER(e->u.array.values[4]);
+		if (!l->sku.p)
+			goto out;
+	}
+	rc = 0;
+out:
+	yajl_tree_free(v);
+	return rc;
+}
+
+/* Binds the lines as JSON to parameter i of st (SQLite frees the text). */
+static int bind_lines(store *s, sqlite3_stmt *st, int i, const store_txn *t)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	if (!g)
+		goto nomem;
+	yajl_gen_array_open(g);
+	for (uint32_t k = 0; k < t->nlines; k++) {
+		const store_txn_line *l = &t->lines[k];
+		yajl_gen_array_open(g);
+		yajl_gen_string(g, (const unsigned char *)(l->sku.p ? l->sku.p : ""), l->sku.n);
+		yajl_gen_integer(g, l->qty);
+		yajl_gen_integer(g, l->net);
+		yajl_gen_integer(g, l->refunded_qty);
+		yajl_gen_integer(g, l->refunded_net);
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_array_close(g);
+	const unsigned char *buf;
+	size_t n;
+	yajl_gen_get_buf(g, &buf, &n);
+	int rc = sqlite3_bind_text(st, i, (const char *)buf, (int)n, SQLITE_TRANSIENT);
+	yajl_gen_free(g);
+	return rc == SQLITE_OK ? 0 : -1;
+nomem:
+	snprintf(s->err, sizeof s->err, "out of memory writing a transaction");
+	return -1;
 }
 
 int store_txn_get(store *s, const char *txn, size_t n, arena *mem, store_txn *t)
@@ -55,36 +127,14 @@ int store_txn_get(store *s, const char *txn, size_t n, arena *mem, store_txn *t)
 	t->spend_back = sqlite3_column_int64(st, 14);
 	t->referrer_back = sqlite3_column_int64(st, 15);
 	t->complete = sqlite3_column_int64(st, 16) != 0;
+	rl_str lines = col_str(st, 17, mem);
 	sqlite3_reset(st);
 	if (strcmp(t->op, "purchase") != 0)
 		return 0;
-	st = store_stmt_get(s, ST_LINE_GET);
-	store_bind_str(st, 1, txn, n);
-	uint32_t cap = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (t->nlines == cap) {
-			uint32_t ncap = cap ? cap * 2 : 8;
-			store_txn_line *nl = arena_alloc(mem, ncap * sizeof *nl);
-			if (!nl)
-				break;
-			if (t->nlines)
-				memcpy(nl, t->lines, t->nlines * sizeof *nl);
-			t->lines = nl;
-			cap = ncap;
-		}
-		store_txn_line *l = &t->lines[t->nlines++];
-		l->sku = col_str(st, 0, mem);
-		l->qty = sqlite3_column_int64(st, 1);
-		l->net = sqlite3_column_int64(st, 2);
-		l->refunded_qty = sqlite3_column_int64(st, 3);
-		l->refunded_net = sqlite3_column_int64(st, 4);
-	}
-	if (rc != SQLITE_DONE) {
-		store_set_err(s, "reading a transaction's lines");
-		sqlite3_reset(st);
+	if (parse_lines(t, lines, mem) < 0) {
+		snprintf(s->err, sizeof s->err, "txn %.*s: unreadable lines", (int)(n > 100 ? 100 : n), txn);
 		return -1;
 	}
-	sqlite3_reset(st);
 	return 0;
 }
 
@@ -103,19 +153,11 @@ int store_txn_put(store *s, const store_txn *t)
 	sqlite3_bind_int64(st, 10, t->redeemed);
 	store_bind_str(st, 11, t->referrer.p, t->referrer.n);
 	sqlite3_bind_int64(st, 12, t->referrer_credit);
-	if (store_exec_stmt(s, ST_TXN_INS) < 0)
+	if (bind_lines(s, st, 13, t) < 0) {
+		sqlite3_reset(st);
 		return -1;
-	for (uint32_t i = 0; i < t->nlines; i++) {
-		st = store_stmt_get(s, ST_LINE_INS);
-		store_bind_str(st, 1, t->txn.p, t->txn.n);
-		sqlite3_bind_int64(st, 2, i);
-		store_bind_str(st, 3, t->lines[i].sku.p ? t->lines[i].sku.p : "", t->lines[i].sku.n);
-		sqlite3_bind_int64(st, 4, t->lines[i].qty);
-		sqlite3_bind_int64(st, 5, t->lines[i].net);
-		if (store_exec_stmt(s, ST_LINE_INS) < 0)
-			return -1;
 	}
-	return 0;
+	return store_exec_stmt(s, ST_TXN_INS);
 }
 
 int store_txn_update_refunds(store *s, const store_txn *t)
@@ -128,16 +170,9 @@ int store_txn_update_refunds(store *s, const store_txn *t)
 	sqlite3_bind_int64(st, 5, t->spend_back);
 	sqlite3_bind_int64(st, 6, t->referrer_back);
 	sqlite3_bind_int(st, 7, t->complete);
-	if (store_exec_stmt(s, ST_TXN_UPD_REFUND) < 0)
+	if (bind_lines(s, st, 8, t) < 0) {
+		sqlite3_reset(st);
 		return -1;
-	for (uint32_t i = 0; i < t->nlines; i++) {
-		st = store_stmt_get(s, ST_LINE_UPD);
-		store_bind_str(st, 1, t->txn.p, t->txn.n);
-		sqlite3_bind_int64(st, 2, i);
-		sqlite3_bind_int64(st, 3, t->lines[i].refunded_qty);
-		sqlite3_bind_int64(st, 4, t->lines[i].refunded_net);
-		if (store_exec_stmt(s, ST_LINE_UPD) < 0)
-			return -1;
 	}
-	return 0;
+	return store_exec_stmt(s, ST_TXN_UPD_REFUND);
 }

@@ -64,12 +64,88 @@ static void test_schema(void)
 	ok(s != NULL, "creates a new store");
 	if (!s)
 		return;
-	is_int(user_version(s), 1, "schema at version 1");
-	is_int(count(s, "SELECT count(*) FROM sqlite_master WHERE type='table'"), 9, "nine tables");
+	is_int(user_version(s), 2, "schema at version 2");
+	/* customers, ledger, txns, exposures, forgotten */
+	is_int(count(s, "SELECT count(*) FROM sqlite_master WHERE type='table'"), 5, "five tables");
 	store_close(s);
 	s = open_store(NULL, STORE_ALWAYS);
 	ok(s != NULL, "reopens");
-	is_int(user_version(s), 1, "migration is idempotent");
+	is_int(user_version(s), 2, "migration is idempotent");
+	store_close(s);
+}
+
+/* A version-1 file (tier state, spend and fires in their own tables)
+ * opens as version 2 with that state in the customer's row. */
+static void test_migrate_v1(void)
+{
+	char p1[300];
+	snprintf(p1, sizeof p1, "%s/v1.db", dir);
+	sqlite3 *db;
+	sqlite3_open(p1, &db);
+	const char *v1 =
+		"CREATE TABLE customers (id TEXT PRIMARY KEY, enrolled_at INTEGER NOT NULL, referred_by TEXT,"
+		" points INTEGER NOT NULL DEFAULT 0, lifetime_spend INTEGER NOT NULL DEFAULT 0,"
+		" purchase_count INTEGER NOT NULL DEFAULT 0, first_purchase_at INTEGER, last_purchase_at INTEGER,"
+		" referrals INTEGER NOT NULL DEFAULT 0, tier TEXT, tier_since INTEGER, lifted_txn TEXT,"
+		" attrs TEXT NOT NULL DEFAULT '{}') WITHOUT ROWID;"
+		"CREATE TABLE tier_state (customer TEXT NOT NULL, tier TEXT NOT NULL, qualified_at INTEGER NOT NULL,"
+		" PRIMARY KEY (customer, tier)) WITHOUT ROWID;"
+		"CREATE TABLE spend (seq INTEGER PRIMARY KEY, customer TEXT NOT NULL, ts INTEGER NOT NULL,"
+		" amount INTEGER NOT NULL, txn TEXT);"
+		"CREATE TABLE ledger (seq INTEGER PRIMARY KEY, customer TEXT NOT NULL, kind TEXT NOT NULL,"
+		" points INTEGER NOT NULL, txn TEXT, rules_version TEXT, ts INTEGER NOT NULL, reason TEXT);"
+		"CREATE INDEX ledger_customer ON ledger (customer);"
+		"CREATE TABLE txns (txn TEXT PRIMARY KEY, op TEXT NOT NULL, content_hash INTEGER NOT NULL,"
+		" customer TEXT, answer TEXT NOT NULL, ts INTEGER NOT NULL, net INTEGER NOT NULL DEFAULT 0,"
+		" total INTEGER NOT NULL DEFAULT 0, earned INTEGER NOT NULL DEFAULT 0, redeemed INTEGER NOT NULL DEFAULT 0,"
+		" referrer TEXT, referrer_credit INTEGER NOT NULL DEFAULT 0, refunded_net INTEGER NOT NULL DEFAULT 0,"
+		" reversed INTEGER NOT NULL DEFAULT 0, restored INTEGER NOT NULL DEFAULT 0,"
+		" spend_back INTEGER NOT NULL DEFAULT 0, referrer_back INTEGER NOT NULL DEFAULT 0,"
+		" complete INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+		"CREATE TABLE txn_lines (txn TEXT NOT NULL, idx INTEGER NOT NULL, sku TEXT NOT NULL, qty INTEGER NOT NULL,"
+		" net INTEGER NOT NULL, refunded_qty INTEGER NOT NULL DEFAULT 0, refunded_net INTEGER NOT NULL DEFAULT 0,"
+		" PRIMARY KEY (txn, idx)) WITHOUT ROWID;"
+		"CREATE TABLE fires (seq INTEGER PRIMARY KEY, customer TEXT NOT NULL, rule TEXT NOT NULL, ts INTEGER NOT NULL);"
+		"CREATE TABLE exposures (customer TEXT NOT NULL, experiment TEXT NOT NULL, variant TEXT NOT NULL,"
+		" first_ts INTEGER NOT NULL, PRIMARY KEY (customer, experiment)) WITHOUT ROWID;"
+		"CREATE TABLE forgotten (anon_id TEXT PRIMARY KEY, forgotten_at INTEGER NOT NULL) WITHOUT ROWID;"
+		"INSERT INTO customers (id, enrolled_at, points) VALUES ('V', 5, 10);"
+		"INSERT INTO tier_state VALUES ('V', 'silver', 1000), ('V', 'gold', 0);"
+		"INSERT INTO spend (customer, ts, amount) VALUES ('V', 100, 700), ('V', 200, -50);"
+		"INSERT INTO fires (customer, rule, ts) VALUES ('V', 'birthday', 150);"
+		"INSERT INTO txns (txn, op, content_hash, customer, answer, ts, net, earned, refunded_net)"
+		" VALUES ('T-1', 'purchase', -5, 'V', '\"ok\":true', 100, 10700, 307, 2700);"
+		"INSERT INTO txn_lines VALUES ('T-1', 1, 'MUFFIN', 1, 5300, 0, 0), ('T-1', 0, 'LATTE', 2, 5400, 1, 2700);"
+		"PRAGMA user_version = 1;";
+	ok(sqlite3_exec(db, v1, NULL, NULL, NULL) == SQLITE_OK, "a version-1 file");
+	sqlite3_close(db);
+	store_config cfg = { .db_path = p1, .durability = STORE_ALWAYS, .cache_mb = 1 };
+	char err[256] = "";
+	store *s = store_open(NULL, &cfg, err, sizeof err);
+	ok(s != NULL, "opens and migrates (%s)", err);
+	if (!s)
+		return;
+	is_int(user_version(s), 2, "now version 2");
+	store_cust *c;
+	is_int(store_cust_get(s, "V", 1, &c), 0, "the customer is there");
+	is_int(store_cust_tierq(c, "silver"), 1000, "tier state moved");
+	is_int(c->ntq, 1, "without the never-qualified tier");
+	is_int(c->nspend, 2, "spend moved");
+	is_int(store_cust_spend_12m(c, 300), 650, "in order, refunds included: 700 - 50");
+	is_int(c->nfires, 1, "fires moved");
+	is_str(c->fires[0].rule, "birthday", "with their rule");
+	is_int(count(s, "SELECT count(*) FROM sqlite_master WHERE name IN ('tier_state','spend','fires','txn_lines')"), 0,
+		"the old tables are gone");
+	arena mem;
+	arena_init(&mem, 4096, 0);
+	store_txn t;
+	is_int(store_txn_get(s, "T-1", 3, &mem, &t), 0, "the purchase is there");
+	ok(t.content_hash == (uint64_t)-5, "with its content hash");
+	is_int(t.nlines, 2, "and its two lines");
+	is_str(t.lines[0].sku.p, "LATTE", "in their order");
+	is_int(t.lines[0].refunded_net, 2700, "with their refunds");
+	is_int(t.refunded_net, 2700, "and the running totals");
+	arena_free(&mem);
 	store_close(s);
 }
 
@@ -89,12 +165,13 @@ static void test_customers(void)
 	c->purchase_count = 3;
 	c->has_last = true;
 	c->last_purchase_at = 2000;
-	ok(store_cust_save(s, c) == 0, "saves");
 	ok(store_cust_add_spend(s, c, 1500, 700, "T", 1) == 0, "spend");
 	ok(store_cust_set_tierq(s, c, "silver", 1500) == 0, "tier state");
+	ok(store_cust_set_tierq(s, c, "gold", 0) == 0, "a tier never qualified for");
 	ok(store_cust_add_fire(s, c, "birthday", 1500) == 0, "fire");
 	ok(store_cust_expose(s, c, "exp", "double", 1500) == 0, "exposure");
 	ok(store_cust_expose(s, c, "exp", "double", 1600) == 0, "second exposure is a no-op");
+	ok(store_cust_save(s, c) == 0, "saves");
 	store_write_end(s, done_cb, NULL);
 	store_close(s);
 
@@ -111,6 +188,7 @@ static void test_customers(void)
 	is_int(store_cust_spend_12m(c, 1500 + 365 * 86400), 0, "a year later it does not (t - 365d excluded)");
 	is_int(store_cust_spend_12m(c, 1499), 0, "before it, it does not");
 	is_int(store_cust_tierq(c, "silver"), 1500, "tier state");
+	is_int(c->ntq, 1, "an unqualified tier is not kept");
 	is_int(c->nfires, 1, "one fire");
 	is_int(c->nexposed, 1, "one exposure");
 	is_int(count(s, "SELECT count(*) FROM exposures"), 1, "exposure recorded once");
@@ -326,6 +404,7 @@ int main(void)
 		return 1;
 	snprintf(path, sizeof path, "%s/t.db", dir);
 	test_schema();
+	test_migrate_v1();
 	test_customers();
 	test_ledger_random();
 	snprintf(path, sizeof path, "%s/tx.db", dir);
