@@ -39,6 +39,8 @@ struct expr_cins {
 	int64_t lo, hi;        /* RANGE: inclusive int bounds */
 	uint64_t key[2];       /* string constant's key (expr_str_key) */
 	expr_value list;       /* IN: the constants */
+	const uint64_t *lkeys; /* IN: per element its length (or ~0 when it is
+	                        * not a string of at most 16 bytes) and key */
 	const enode *n;        /* the node: its constant, or the whole test */
 	const enode *n2;       /* RANGE: the second test */
 };
@@ -72,6 +74,8 @@ static bool is_slot_test(const enode *n, int op)
 	return n->op == op && !n->a;
 }
 
+static void list_keys(gen *g, expr_cins *c);
+
 static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 {
 	expr_cins *c = &g->code[g->ncode++];
@@ -94,6 +98,7 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 		c->slot = n->slot;
 		c->op = n->scope ? CI_ITEM_IN : CI_VAR_IN;
 		c->list = n->k;
+		list_keys(g, c);
 	} else if (n->op == OP_CMPK && n->k.t == EV_INT) {
 		c->op = CI_EXPR_CMP_I;
 		c->i = n->k.u.i;
@@ -103,6 +108,27 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 		c->slot = n->slot;
 		c->op = CI_VAR_BOOL;
 	}
+}
+
+/* Keys of an IN list's elements, so that testing a short string against
+ * the list compares words only. Without memory the test still works. */
+static void list_keys(gen *g, expr_cins *c)
+{
+	uint32_t cnt = c->list.u.l.n;
+	uint64_t *w = cnt ? arena_alloc(g->cx->mem, (size_t)cnt * 3 * sizeof *w) : NULL;
+	if (!w)
+		return;
+	for (uint32_t k = 0; k < cnt; k++) {
+		const expr_value *e = &c->list.u.l.v[k];
+		if (e->t == EV_STR && e->u.s.n <= 16) {
+			w[3 * k] = e->u.s.n;
+			expr_str_key(e->u.s.p, e->u.s.n, &w[3 * k + 1]);
+		} else {
+			w[3 * k] = ~(uint64_t)0;
+			w[3 * k + 1] = w[3 * k + 2] = 0;
+		}
+	}
+	c->lkeys = w;
 }
 
 /* ---- fusing neighbouring tests -------------------------------------------
@@ -182,6 +208,7 @@ static void in_leaf(gen *g, const enode *first, expr_value *v, int len, uint32_t
 	c->list.t = EV_LIST;
 	c->list.u.l.v = v;
 	c->list.u.l.n = (uint32_t)len;
+	list_keys(g, c);
 }
 
 /* Jump code for n: go to label lt when it holds, lf when not. */
@@ -311,10 +338,19 @@ static int no_item(expr_frame *f)
 	return expr_frame_error(f, "item name used outside an item predicate");
 }
 
-static int in_list(const expr_value *v, const expr_value *list)
+static int in_list(const expr_value *v, const expr_value *list, const uint64_t *lkeys)
 {
 	if (v->t == EV_NULL)
 		return 0;
+	if (lkeys && v->t == EV_STR && v->u.s.n <= 16) {
+		uint64_t key[2];
+		uint32_t cnt = list->u.l.n;
+		expr_str_key(v->u.s.p, v->u.s.n, key);
+		for (uint32_t k = 0; k < cnt; k++, lkeys += 3)
+			if (lkeys[0] == v->u.s.n && lkeys[1] == key[0] && lkeys[2] == key[1])
+				return 1;
+		return 0;
+	}
 	const expr_value *l = list->u.l.v;
 	uint32_t cnt = list->u.l.n;
 	if (v->t == EV_STR) {
@@ -459,11 +495,11 @@ L: \
 	STR_TEST(l_item_eq_s, item, NEEDS_ITEM, true)
 	STR_TEST(l_item_ne_s, item, NEEDS_ITEM, false)
 l_var_in:
-	OUTCOME(in_list(&f->vars[c->slot], &c->list));
+	OUTCOME(in_list(&f->vars[c->slot], &c->list, c->lkeys));
 l_item_in:
 	if (!f->item)
 		return no_item(f);
-	OUTCOME(in_list(&f->item[c->slot], &c->list));
+	OUTCOME(in_list(&f->item[c->slot], &c->list, c->lkeys));
 l_var_range:
 	v = &f->vars[c->slot];
 	goto range;

@@ -127,6 +127,11 @@ static const struct { const char *src, *want; } table[] = {
 	{ "1 in []", "false" },
 	{ "[1] in [[1], [2]]", "true" },
 	{ "hour in [8, 9, 10]", "true" },
+	{ "weekday in [1, \"tue\"]", "true" },
+	{ "weekday in [\"tuesday-but-longer-than-16\", \"tu\", \"tuf\"]", "false" },
+	{ "attr.name in [\"Zoë Ärger\"]", "true" },
+	{ "attr.name in [\"Zoë Ärger, with more than 16 bytes\", 11]", "false" },
+	{ "attr.birth_month in [\"11\", 11.0]", "true" },
 	/* null */
 	{ "days_since_last_purchase == null", "true" },
 	{ "days_since_last_purchase > 90", "false" },
