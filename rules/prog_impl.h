@@ -81,33 +81,35 @@ typedef struct rl_discount {
 } rl_discount;
 
 typedef struct rl_rule {
+	/* what phase 1 reads for every rule, first: two cache lines */
+	rl_code when;
+	int *segs;
+	int *coupons;            /* coupon codes its expressions test */
+	const char *message;     /* NULL: none */
+	uint32_t nsegs;
+	uint32_t ncoupons;
+	uint32_t message_n;
+	int experiment;          /* -1: none */
+	int variant;             /* -1: any variant (experiment alone) */
+	int when_any_pred;       /* `when` is any_item(preds[k]) alone, or -1 */
+	bool points_only;        /* only points/bonus/multiplier/referrer actions */
+	bool has_limit;
+	bool has_discount;
+	bool stop;
+	bool has_phase2;
+	bool has_mult;
+	/* the rest */
+	int64_t mult_x100;
+	int64_t limit_n;
+	int64_t limit_days;      /* 0: no window */
 	const char *name;
 	uint32_t name_len;
+	uint32_t order;          /* read order, for ties */
 	const char *file;
 	int line, col;
 	int64_t priority;
-	uint32_t order;          /* read order, for ties */
-	rl_code when;
-	int when_any_pred;        /* `when` is any_item(preds[k]) alone, or -1 */
-	int *segs;
-	uint32_t nsegs;
-	int experiment;          /* -1: none */
-	int variant;             /* -1: any variant (experiment alone) */
-	bool has_limit;
-	int64_t limit_n;
-	int64_t limit_days;      /* 0: no window */
-	bool stop;
-	bool has_discount;
 	rl_discount disc;
 	rl_code points, bonus, referrer_bonus;
-	bool has_mult;
-	int64_t mult_x100;
-	const char *message;     /* NULL: none */
-	uint32_t message_n;
-	bool points_only;        /* only points/bonus/multiplier/referrer actions */
-	bool has_phase2;
-	int *coupons;            /* coupon codes its expressions test */
-	uint32_t ncoupons;
 } rl_rule;
 
 typedef struct rl_tier {
