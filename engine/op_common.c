@@ -240,6 +240,31 @@ void opc_write_outcome(reply *r, yajl_gen g, const program *p, const request *re
 	opc_str(g, "rules_version", program_version(p));
 }
 
+/* When the customer got the tier it holds at `now`: the commit that set
+ * the stored tier, or, when that tier has lapsed since (grace over, spend
+ * aged out), the first second at which the lower tier held. Between
+ * commits the tier can only fall as time passes, so that second is found
+ * by bisection over rl_tier_at. */
+static int64_t tier_since(const program *p, const store_cust *c, int tier, int64_t now, arena *mem)
+{
+	int64_t since = c->tier_since ? c->tier_since : c->enrolled_at;
+	int stored = opc_tier_index(p, c->tier);
+	if (tier < 0 || stored < 0 || tier >= stored || since >= now)
+		return since;
+	int64_t lo = since, hi = now; /* tier_at(lo) > tier, tier_at(hi) <= tier */
+	for (int i = 0; i < 64 && hi - lo > 1; i++) {
+		int64_t mid = lo + (hi - lo) / 2;
+		rl_customer v;
+		if (opc_customer_view(p, c, mid, mem, &v) < 0)
+			return since;
+		if (rl_tier_at(p, &v, mid, false, NULL) > tier)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
 void opc_write_profile(yajl_gen g, const program *p, const store_cust *c, int64_t now, arena *mem)
 {
 	rl_customer v;
@@ -252,14 +277,7 @@ void opc_write_profile(yajl_gen g, const program *p, const store_cust *c, int64_
 		reply_key(g, "tier");
 		yajl_gen_null(g);
 	}
-	/* tier_since: when the committed tier was reached; a tier whose grace
-	 * ran out since shows when it was last qualified for. */
-	int64_t since = c->tier_since ? c->tier_since : c->enrolled_at;
-	if (tier >= 0 && (!c->tier || strcmp(c->tier, program_tier_name(p, (uint32_t)tier)) != 0)) {
-		int64_t q = store_cust_tierq(c, program_tier_name(p, (uint32_t)tier));
-		since = q ? q : c->enrolled_at;
-	}
-	opc_time(g, p, "tier_since", since);
+	opc_time(g, p, "tier_since", tier_since(p, c, tier, now, mem));
 	reply_int(g, "points", c->points);
 	reply_int(g, "lifetime_spend", c->lifetime_spend);
 	reply_int(g, "spend_12m", store_cust_spend_12m(c, now));

@@ -186,3 +186,19 @@ def test_refund_of_forgotten_customers_purchase_uses_the_anonymous_ledger(d):
     assert r["points"]["balance"] == 230
     con = sqlite3.connect(d.db)
     assert con.execute("SELECT sum(points) FROM ledger WHERE customer = ?", (anon,)).fetchone()[0] == 230
+
+
+def test_customer_tier_since_after_the_tier_lapsed(d):
+    import datetime
+    import time
+    c = d.client()
+    ts0 = int(time.time()) - 400 * DAY
+    a = c.send(purchase("T-old", ts=ts0))
+    assert a["tier"]["after"] == "silver"
+    p = cust(c)
+    # silver qualified on spend until the purchase left spend_12m at
+    # ts0 + 365 d (the 30-day grace counts from ts0, long over): bronze since then
+    assert p["tier"] == "bronze" and p["spend_12m"] == 0
+    ist = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+    want = datetime.datetime.fromtimestamp(ts0 + 365 * DAY, ist).isoformat()
+    assert p["tier_since"] == want
