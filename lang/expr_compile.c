@@ -52,10 +52,12 @@ expr *expr_compile(const expr_env *env, int scope, const char *src, size_t n,
 		snprintf(err->msg, sizeof err->msg, "expression too long (%zu bytes, at most %d)", n, EXPR_MAX_SRC);
 		return NULL;
 	}
-	/* most rule expressions fit in the first block; the arena is the
-	 * expression's only allocation then */
+	/* a compiled expression takes about 40 bytes per source byte (nodes,
+	 * code, strings): sized so that the first block usually holds it all
+	 * and the arena is the expression's only allocation */
 	arena mem;
-	arena_init(&mem, 2048 + 4 * n, 0);
+	size_t block = 1024 + 48 * n;
+	arena_init(&mem, block < (1u << 20) ? block : (1u << 20), 0);
 	expr *e = arena_calloc(&mem, 1, sizeof *e);
 	if (!e) {
 		snprintf(err->msg, sizeof err->msg, "out of memory");
