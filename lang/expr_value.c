@@ -85,7 +85,9 @@ int expr_numcmp(const expr_value *a, const expr_value *b)
 	int64_t i = swap ? b->u.i : a->u.i;
 	double f = swap ? a->u.f : b->u.f;
 	int r;
-	if (f >= TWO63)
+	/* no NaN is ever computed here, but a host could hand one in: rank it
+	 * above every int rather than convert it (undefined in C) */
+	if (f >= TWO63 || f != f)
 		r = -1;
 	else if (f < -TWO63)
 		r = 1;
