@@ -7,3 +7,6 @@ EXTRA_DIST += tests/unit/tap.h examples/pos-client
 # every libFuzzer target; tools/test.sh runs each for a bounded time.
 fuzz: $(FUZZ_TARGETS)
 .PHONY: fuzz
+if FUZZING
+FUZZ_TARGETS += tests/fuzz/fuzz-expr tests/fuzz/fuzz-decode
+endif
