@@ -17,7 +17,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <event2/listener.h>
 
 #include "engine/conn.h"
@@ -142,26 +144,86 @@ static int listen_unix(server *srv)
 	return 0;
 }
 
+/* "127.0.0.1:PORT" or "[::1]:PORT", loopback only: 0 and the address. */
+static int parse_loopback(const char *key, const char *spec, struct sockaddr_storage *ss, int *len)
+{
+	*len = sizeof *ss;
+	memset(ss, 0, sizeof *ss);
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)ss, len) != 0) {
+		log_error("%s: cannot parse \"%s\" (want 127.0.0.1:PORT)", key, spec);
+		return -1;
+	}
+	bool loop = false;
+	if (ss->ss_family == AF_INET)
+		loop = (ntohl(((struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	else if (ss->ss_family == AF_INET6)
+		loop = memcmp(&((struct sockaddr_in6 *)ss)->sin6_addr, &in6addr_loopback, 16) == 0;
+	if (!loop) {
+		log_error("%s: %s is not a loopback address", key, spec);
+		return -1;
+	}
+	return 0;
+}
+
+/* metrics_listen: GET /metrics in Prometheus' text format. */
+static void metrics_cb(struct evhttp_request *req, void *ctx)
+{
+	server *srv = ctx;
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_send_error(req, 405, "only GET");
+		return;
+	}
+	struct evbuffer *out = evbuffer_new();
+	if (!out) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	stats_write_prometheus(srv, srv->gen->prog, out);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
+static void metrics_other_cb(struct evhttp_request *req, void *ctx)
+{
+	evhttp_send_error(req, 404, "try /metrics");
+}
+
+static int listen_metrics(server *srv)
+{
+	struct sockaddr_storage ss;
+	int len;
+	if (parse_loopback("metrics_listen", srv->cfg->metrics_listen, &ss, &len) != 0)
+		return -1;
+	srv->metrics = evhttp_new(srv->base);
+	if (!srv->metrics)
+		return -1;
+	evhttp_set_allowed_methods(srv->metrics, EVHTTP_REQ_GET);
+	evhttp_set_timeout(srv->metrics, 10);
+	evhttp_set_max_headers_size(srv->metrics, 16384);
+	evhttp_set_max_body_size(srv->metrics, 0);
+	evhttp_set_cb(srv->metrics, "/metrics", metrics_cb, srv);
+	evhttp_set_gencb(srv->metrics, metrics_other_cb, srv);
+	struct evconnlistener *l = evconnlistener_new_bind(srv->base, NULL, NULL,
+		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128, (struct sockaddr *)&ss, len);
+	if (!l || !evhttp_bind_listener(srv->metrics, l)) {
+		log_error("metrics_listen %s: %s", srv->cfg->metrics_listen, strerror(errno));
+		if (l)
+			evconnlistener_free(l);
+		return -1;
+	}
+	log_info("metrics on http://%s/metrics", srv->cfg->metrics_listen);
+	return 0;
+}
+
 /* tcp_listen: "127.0.0.1:PORT" or "[::1]:PORT" — loopback only. */
 static int listen_tcp(server *srv)
 {
 	const char *spec = srv->cfg->tcp_listen;
 	struct sockaddr_storage ss;
-	int len = sizeof ss;
-	memset(&ss, 0, sizeof ss);
-	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &len) != 0) {
-		log_error("tcp_listen: cannot parse \"%s\" (want 127.0.0.1:PORT)", spec);
+	int len;
+	if (parse_loopback("tcp_listen", spec, &ss, &len) != 0)
 		return -1;
-	}
-	bool loop = false;
-	if (ss.ss_family == AF_INET)
-		loop = (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
-	else if (ss.ss_family == AF_INET6)
-		loop = memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, &in6addr_loopback, 16) == 0;
-	if (!loop) {
-		log_error("tcp_listen: %s is not a loopback address", spec);
-		return -1;
-	}
 	srv->tcp_l = evconnlistener_new_bind(srv->base, accept_cb, srv,
 		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 1024,
 		(struct sockaddr *)&ss, len);
@@ -179,14 +241,18 @@ int server_listen(server *srv)
 		return -1;
 	if (listen_unix(srv) != 0)
 		return -1;
-	if (srv->cfg->metrics_listen && *srv->cfg->metrics_listen)
-		log_warn("metrics_listen is not implemented yet: ignored (use the stats op)");
+	if (srv->cfg->metrics_listen && *srv->cfg->metrics_listen && listen_metrics(srv) != 0)
+		return -1;
 	log_info("ready on %s (rules %s)", srv->cfg->socket, program_version(srv->gen->prog));
 	return 0;
 }
 
 static void stop_close_listeners(server *srv)
 {
+	if (srv->metrics) {
+		evhttp_free(srv->metrics);
+		srv->metrics = NULL;
+	}
 	if (srv->unix_l) {
 		evconnlistener_free(srv->unix_l);
 		srv->unix_l = NULL;

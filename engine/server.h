@@ -22,6 +22,7 @@
 struct event_base;
 struct event;
 struct evconnlistener;
+struct evhttp;
 struct conn;
 
 TAILQ_HEAD(conn_list, conn);
@@ -38,6 +39,7 @@ typedef struct server {
 	uid_t self_uid;
 
 	struct evconnlistener *unix_l, *tcp_l;
+	struct evhttp *metrics;   /* metrics_listen, or NULL */
 	bool socket_created;      /* unlink cfg->socket at exit */
 	struct conn_list conns;
 	unsigned nconns;          /* counted against max_connections */

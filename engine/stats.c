@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include <config.h>
 #include "engine/server.h"
 #include "rules/lua_ctx.h" /* program_lua_failures */
@@ -158,4 +160,67 @@ void stats_write(server *srv, const program *prog, yajl_gen g)
 	yajl_gen_map_open(g);
 	put_counts(g, "open", st->conns_open, "total", st->conns_total);
 	yajl_gen_map_close(g);
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void prom_label(struct evbuffer *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			evbuffer_add_printf(out, "\\%c", *v);
+		else if (*v == '\n')
+			evbuffer_add(out, "\\n", 2);
+		else
+			evbuffer_add(out, v, 1);
+	}
+}
+
+static void prom_head(struct evbuffer *out, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void stats_write_prometheus(server *srv, const program *prog, struct evbuffer *out)
+{
+	stats *st = &srv->st;
+	prom_head(out, "loyaltyd_info", "gauge", "Version of the daemon and of the rules in force.");
+	evbuffer_add_printf(out, "loyaltyd_info{version=\"%s\",rules_version=\"", PACKAGE_VERSION);
+	prom_label(out, program_version(prog));
+	evbuffer_add_printf(out, "\"} 1\n");
+	prom_head(out, "loyaltyd_uptime_seconds", "gauge", "Seconds since start.");
+	evbuffer_add_printf(out, "loyaltyd_uptime_seconds %lld\n", (long long)(time(NULL) - st->started));
+	prom_head(out, "loyaltyd_requests_total", "counter", "Requests answered, by op and outcome.");
+	for (int op = 0; op < OP__COUNT; op++) {
+		evbuffer_add_printf(out, "loyaltyd_requests_total{op=\"%s\",outcome=\"ok\"} %llu\n",
+			op_names[op], (unsigned long long)st->req_ok[op]);
+		evbuffer_add_printf(out, "loyaltyd_requests_total{op=\"%s\",outcome=\"error\"} %llu\n",
+			op_names[op], (unsigned long long)st->req_err[op]);
+	}
+	evbuffer_add_printf(out, "loyaltyd_requests_total{op=\"invalid\",outcome=\"error\"} %llu\n",
+		(unsigned long long)st->req_invalid);
+	prom_head(out, "loyaltyd_rule_fires_total", "counter", "Rule fires in committed purchases, by rule.");
+	for (uint32_t i = 0; i < st->fires_cap; i++) {
+		if (!st->fires[i].rule)
+			continue;
+		evbuffer_add(out, "loyaltyd_rule_fires_total{rule=\"", 32);
+		prom_label(out, st->fires[i].rule);
+		evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)st->fires[i].n);
+	}
+	prom_head(out, "loyaltyd_rule_errors_total", "counter", "Rule run-time errors in committed purchases.");
+	evbuffer_add_printf(out, "loyaltyd_rule_errors_total %llu\n", (unsigned long long)st->rule_errors);
+	prom_head(out, "loyaltyd_reloads_total", "counter", "Rule reloads, by outcome.");
+	evbuffer_add_printf(out, "loyaltyd_reloads_total{outcome=\"ok\"} %llu\n", (unsigned long long)st->reloads_ok);
+	evbuffer_add_printf(out, "loyaltyd_reloads_total{outcome=\"failed\"} %llu\n", (unsigned long long)st->reloads_failed);
+	prom_head(out, "loyaltyd_connections_open", "gauge", "Client connections open now.");
+	evbuffer_add_printf(out, "loyaltyd_connections_open %llu\n", (unsigned long long)st->conns_open);
+	prom_head(out, "loyaltyd_connections_total", "counter", "Client connections accepted.");
+	evbuffer_add_printf(out, "loyaltyd_connections_total %llu\n", (unsigned long long)st->conns_total);
+	uint64_t lf[LUASB_NSTATUS];
+	if (program_lua_failures(prog, lf)) {
+		static const char *const kinds[] = { "", "instructions", "memory", "blocked", "error" };
+		prom_head(out, "loyaltyd_lua_failures_total", "counter", "Lua sandbox failures of the rules in force, by kind.");
+		for (int k = LUASB_FAIL_INSTR; k < LUASB_NSTATUS && k < 5; k++)
+			evbuffer_add_printf(out, "loyaltyd_lua_failures_total{kind=\"%s\"} %llu\n", kinds[k],
+				(unsigned long long)lf[k]);
+	}
 }

@@ -44,4 +44,8 @@ void stats_count_outcome(struct server *srv, const program *prog, const rl_outco
 /* Writes the members of the stats answer after "ok". */
 void stats_write(struct server *srv, const program *prog, yajl_gen g);
 
+/* The same counters in Prometheus' text format (metrics_listen). */
+struct evbuffer;
+void stats_write_prometheus(struct server *srv, const program *prog, struct evbuffer *out);
+
 #endif

@@ -241,3 +241,28 @@ def test_stats_fires_rule_errors_and_lua_failures(daemon):
     assert s["lua_failures"]["error"] == 2
     assert c.send(dict(basket, op="purchase", txn="T1"))["replayed"] is True
     assert c.send({"op": "stats"})["fires"] == {"base-earn": 1, "coffee-promo": 1}
+
+
+def test_metrics_listen(daemon):
+    import urllib.error
+    import urllib.request
+    port = free_port()
+    d = daemon(config='metrics_listen: "127.0.0.1:%d"\n' % port)
+    c = d.client()
+    c.send(PING)
+    c.send({"op": "purchase", "txn": "M1", "customer": "C1",
+            "items": [{"sku": "L", "category": "coffee", "qty": 1, "price": 10000}]})
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
+    assert 'loyaltyd_requests_total{op="ping",outcome="ok"} 1\n' in text
+    assert 'loyaltyd_requests_total{op="purchase",outcome="ok"} 1\n' in text
+    assert 'loyaltyd_rule_fires_total{rule="coffee-promo"} 1\n' in text
+    assert "# TYPE loyaltyd_connections_open gauge\n" in text
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen("http://127.0.0.1:%d/other" % port, timeout=10)
+    assert e.value.code == 404
+
+
+def test_metrics_listen_refuses_non_loopback(daemon):
+    d = daemon(config='metrics_listen: "0.0.0.0:%d"\n' % free_port(), start=False)
+    assert d.wait() == 1
+    assert "metrics_listen: 0.0.0.0" in d.stderr and "not a loopback address" in d.stderr
