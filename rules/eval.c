@@ -570,6 +570,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	if (tier >= 0)
 		rl_set_str(&v[VS_TIER], p->tiers[tier].name, p->tiers[tier].name_len);
 	ctx_variants(x, ts);
+	rl_holdout_gate(p, cust, x->variant);
 	int *coupon_idx = bump_alloc(&bm, (b->ncoupons + 1) * sizeof *coupon_idx);
 	if (!coupon_idx) {
 		out->status = RL_NOMEM;

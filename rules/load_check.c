@@ -1,7 +1,8 @@
 /* rules/load_check.c — checks and derived facts that need the whole
  * program: segment cycles, which segments the `customer` op may show, the
  * final rule order (priority desc, then read order — sorted once here, never
- * per request), and per-rule flags the evaluator relies on. */
+ * per request), per-rule flags the evaluator relies on, and the holdout
+ * gate of non-exempt rules. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,23 @@ static int cmp_rule(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* With a holdout, every rule that is neither exempt nor in an experiment
+ * waits on the holdout gate, the extra variant slot rl_holdout_gate() sets
+ * per request; phase 1's experiment test then skips it for a held-out
+ * customer at no cost per rule. */
+static void holdout_gate_rules(program *p)
+{
+	if (!p->holdout_x100)
+		return;
+	for (uint32_t i = 0; i < p->nrules; i++) {
+		rl_rule *r = &p->rules[i];
+		if (!r->holdout_exempt && r->experiment == -1) {
+			r->experiment = (int)p->nexperiments;
+			r->variant = -1;
+		}
+	}
+}
+
 void rl_finish(rl_loader *L)
 {
 	program *p = L->p;
@@ -92,4 +110,5 @@ void rl_finish(rl_loader *L)
 	}
 	if (p->nrules > 1)
 		qsort(p->rules, p->nrules, sizeof *p->rules, cmp_rule);
+	holdout_gate_rules(p);
 }

@@ -400,7 +400,7 @@ static void read_discount(lfile_load *ld, lua_State *S, int d, rl_rule *r)
 
 static const char *const rule_keys[] = { "name", "priority", "when", "segment", "experiment",
 	"variant", "limit", "stop", "discount", "points", "bonus_points", "points_multiplier",
-	"referrer_bonus_points", "message", "description", NULL };
+	"referrer_bonus_points", "message", "holdout", "description", NULL };
 
 /* rule { ... } */
 static int host_rule(lua_State *S)
@@ -496,6 +496,17 @@ static int host_rule(lua_State *S)
 	}
 	if (has_var)
 		lua_pop(S, 1);
+	if (field(S, t, "holdout")) { /* the only value: still fires when held out */
+		const char *hv = lua_type(S, -1) == LUA_TSTRING ? lua_tostring(S, -1) : NULL;
+		if (!hv || strcmp(hv, "exempt") != 0)
+			ERRL(ld, "'holdout' of a rule must be 'exempt'");
+		else if (r->experiment != -1)
+			ERRL(ld, "'holdout: exempt' cannot apply to a rule with 'experiment': "
+				"held-out customers are in no experiment");
+		else
+			r->holdout_exempt = true;
+		lua_pop(S, 1);
+	}
 	if (field(S, t, "limit")) {
 		static const char *const keys[] = { "per_customer", "window_days", NULL };
 		int l = lua_gettop(S);

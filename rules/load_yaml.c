@@ -318,7 +318,7 @@ static void collect_experiments(rl_loader *L, const yd_node *xs)
 }
 
 static const char *const main_keys[] = { "program", "currency", "timezone", "points", "tiers",
-	"segments", "experiments", "rules", "description", NULL };
+	"segments", "experiments", "holdout", "rules", "description", NULL };
 static const char *const other_keys[] = { "segments", "experiments", "rules", "description", NULL };
 
 void rl_yaml_collect(rl_loader *L, const yd_node *root, bool is_main)
@@ -407,6 +407,31 @@ static void read_points(rl_loader *L, const yd_node *pt)
 		get_int(L, v, "value", 1, 1000000000, &L->p->point_value);
 }
 
+/* holdout: {percent: P, salt: S} (doc/experiments.md, "Global holdout") */
+static void read_holdout(rl_loader *L, const yd_node *h)
+{
+	static const char *const keys[] = { "percent", "salt", NULL };
+	if (h->kind != YD_MAP) {
+		ERR(L, h, "'holdout' must be a mapping {percent: P, salt: S}");
+		return;
+	}
+	check_keys(L, h, keys, "holdout");
+	const yd_node *pc = yd_get(h, "percent"), *sn = yd_get(h, "salt");
+	const char *salt = "holdout";
+	if (sn && !(salt = get_text(L, sn, "salt")))
+		return;
+	int64_t x100;
+	if (!pc) {
+		ERR(L, h, "'holdout' needs 'percent'");
+		return;
+	}
+	/* over 0 and under 100: 0 % is no holdout, 100 % no program */
+	if (!get_decimal(L, pc, "percent", 0, 9999, true, &x100))
+		return;
+	L->p->holdout_x100 = x100;
+	L->p->holdout_salt = salt;
+}
+
 static int *copy_ints(rl_loader *L, const int *v, uint32_t n)
 {
 	if (n == 0)
@@ -479,7 +504,7 @@ static void read_discount(rl_loader *L, rl_rule *r, const yd_node *d)
 
 static const char *const rule_keys[] = { "name", "priority", "when", "segment", "experiment",
 	"variant", "limit", "stop", "discount", "points", "bonus_points", "points_multiplier",
-	"referrer_bonus_points", "message", "description", NULL };
+	"referrer_bonus_points", "message", "holdout", "description", NULL };
 
 static void read_rule(rl_loader *L, const yd_node *x)
 {
@@ -555,6 +580,16 @@ static void read_rule(rl_loader *L, const yd_node *x)
 		if (k < 0)
 			r->experiment = -2; /* refused anyway; keeps "has experiment" true */
 	}
+	if ((n = yd_get(x, "holdout"))) {
+		/* the only value: a rule that still fires for held-out customers */
+		if (n->kind != YD_SCALAR || n->n != 6 || memcmp(n->s, "exempt", 6) != 0)
+			ERR(L, n, "'holdout' of a rule must be 'exempt'");
+		else if (xe)
+			ERR(L, n, "'holdout: exempt' cannot apply to a rule with 'experiment': "
+				"held-out customers are in no experiment");
+		else
+			r->holdout_exempt = true;
+	}
 	if ((n = yd_get(x, "limit"))) {
 		static const char *const keys[] = { "per_customer", "window_days", NULL };
 		if (n->kind != YD_MAP) {
@@ -627,6 +662,8 @@ void rl_yaml_program(rl_loader *L, const yd_node *root, bool is_main)
 			read_points(L, n);
 		if ((n = yd_get(root, "tiers")))
 			read_tiers(L, n);
+		if ((n = yd_get(root, "holdout")))
+			read_holdout(L, n);
 	}
 	n = yd_get(root, "rules");
 	if (yd_is_null(n))

@@ -5,7 +5,7 @@ rules_librules_a_SOURCES = \
 	rules/yaml_doc.c rules/yaml_doc.h \
 	rules/prog_errors.c rules/decimal.c rules/tz.c \
 	rules/env.c rules/load.c rules/load_yaml.c rules/load_check.c rules/preds.c $(LUA_RULES_SOURCES) \
-	rules/program.c rules/eval.c rules/discount.c
+	rules/program.c rules/eval.c rules/discount.c $(EXPERIMENT_SOURCES)
 rules_librules_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(LUA_CFLAGS) $(XXHASH_CFLAGS)
 RULES_LIBS = rules/librules.a $(YAML_LIBS) $(XXHASH_LIBS) $(LANG_LIBS) -lpthread
 
@@ -63,3 +63,17 @@ TESTS += tests/unit/test-rules-examples
 tests_unit_test_rules_examples_SOURCES = tests/unit/test-rules-examples.c tests/unit/test-rules-util.h
 tests_unit_test_rules_examples_CFLAGS = $(RULES_TEST_CFLAGS)
 tests_unit_test_rules_examples_LDADD = $(RULES_LIBS)
+
+# --- experiments and global holdout (exp2 helper) ---
+# Assignment and holdout in one file (doc/experiments.md is its contract);
+# its tests, and bench/bench-assign (ns per assignment against XXH64 alone).
+EXPERIMENT_SOURCES = rules/experiment.c
+check_PROGRAMS += tests/unit/test-experiments
+TESTS += tests/unit/test-experiments
+tests_unit_test_experiments_SOURCES = tests/unit/test-experiments.c tests/unit/test-rules-util.h
+tests_unit_test_experiments_CFLAGS = $(RULES_TEST_CFLAGS) $(XXHASH_CFLAGS)
+tests_unit_test_experiments_LDADD = $(RULES_LIBS) -lm
+noinst_PROGRAMS += bench/bench-assign
+bench_bench_assign_SOURCES = bench/bench-assign.c
+bench_bench_assign_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS)
+bench_bench_assign_LDADD = $(RULES_LIBS)

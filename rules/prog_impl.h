@@ -89,7 +89,8 @@ typedef struct rl_rule {
 	uint32_t nsegs;
 	uint32_t ncoupons;
 	uint32_t message_n;
-	int experiment;          /* -1: none */
+	int experiment;          /* -1: none; nexperiments: the holdout gate
+	                            (rules/experiment.c, rl_holdout_gate) */
 	int variant;             /* -1: any variant (experiment alone) */
 	int when_any_pred;       /* `when` is any_item(preds[k]) alone, or -1 */
 	bool points_only;        /* only points/bonus/multiplier/referrer actions */
@@ -110,6 +111,7 @@ typedef struct rl_rule {
 	int64_t priority;
 	rl_discount disc;
 	rl_code points, bonus, referrer_bonus;
+	bool holdout_exempt;     /* `holdout: exempt`: fires for held-out customers */
 } rl_rule;
 
 typedef struct rl_tier {
@@ -172,6 +174,8 @@ struct program {
 	uint32_t nsegments;
 	rl_experiment *experiments;
 	uint32_t nexperiments;
+	int64_t holdout_x100;    /* global holdout percent × 100; 0: none */
+	const char *holdout_salt;
 	rl_rule *rules;          /* sorted: priority desc, then read order */
 	uint32_t nrules;
 	const char **attrs;      /* attr.NAME names, slot VS_NFIXED + i */
@@ -202,6 +206,10 @@ int32_t rl_tz_offset(const rl_tz *tz, int64_t ts);
 int64_t rl_tz_local_to_utc(const rl_tz *tz, int64_t local);
 int64_t rl_days_from_civil(int64_t y, int m, int d);
 void rl_civil_from_days(int64_t z, int *y, int *m, int *d);
+
+/* rules/experiment.c: per request, after the variants are assigned: set
+ * the holdout gate slot variant[nexperiments] (-1 held out, 0 not). */
+void rl_holdout_gate(const program *p, const rl_customer *c, int *variant);
 
 /* rules/decimal.c: "12.5" -> 1250 (hundredths); -1 on syntax, -2 on more
  * than two decimals, -3 on overflow. Never goes through double. */

@@ -1,10 +1,9 @@
 /* rules/program.c — what a loaded program declares (names, tiers,
  * experiments), freeing it, and the pure per-customer functions the engine
- * calls outside rl_evaluate: tier at a time, customer-only segments and
- * experiment assignment (doc/experiments.md fixes the hash exactly). */
+ * calls outside rl_evaluate: tier at a time and customer-only segments.
+ * Experiment assignment and the holdout are in rules/experiment.c. */
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "lang/luasb.h"
 #include "rules/eval_ctx.h"
@@ -76,41 +75,6 @@ bool program_experiment_running(const program *p, uint32_t exp, int64_t ts)
 		return false;
 	const rl_experiment *e = &p->experiments[exp];
 	return (!e->has_start || ts >= e->start_ts) && (!e->has_end || ts <= e->end_ts);
-}
-
-/* bucket = XXH64("salt:id", seed 0) % 10000: in traffic iff bucket <
- * traffic × 100; variant: XXH64("salt:id:variant", 0) % 10000 against the
- * cumulative weights scaled to 10000 (doc/experiments.md). The literal
- * word "variant" keeps the second draw independent of the first. */
-int rl_assign_variant(const program *p, uint32_t exp, const char *id, size_t n)
-{
-	if (exp >= p->nexperiments || !id)
-		return -1;
-	const rl_experiment *e = &p->experiments[exp];
-	size_t sl = strlen(e->salt);
-	char stackbuf[512];
-	size_t need = sl + 1 + n + sizeof ":variant";
-	char *buf = need <= sizeof stackbuf ? stackbuf : malloc(need);
-	if (!buf)
-		return -1;
-	memcpy(buf, e->salt, sl);
-	buf[sl] = ':';
-	memcpy(buf + sl + 1, id, n);
-	size_t len = sl + 1 + n;
-	uint64_t bucket = XXH64(buf, len, 0) % 10000;
-	int v = -1;
-	if ((int64_t)bucket < e->traffic_x100) {
-		memcpy(buf + len, ":variant", 8);
-		uint64_t h = XXH64(buf, len + 8, 0) % 10000;
-		for (uint32_t i = 0; i < e->nvariants; i++)
-			if (h < e->cum[i]) {
-				v = (int)i;
-				break;
-			}
-	}
-	if (buf != stackbuf)
-		free(buf);
-	return v;
 }
 
 /* A context with the customer alone: request names are null. */

@@ -92,9 +92,19 @@ int rl_tier_at(const program *p, const rl_customer *cust, int64_t ts, bool commi
 uint32_t rl_customer_segments(const program *p, const rl_customer *cust, int64_t ts,
 	arena *mem, int *out);
 
-/* Variant of experiment `exp` for customer id (-1 when outside traffic), a
- * pure function of (salt, id, weights, traffic): doc/experiments.md. */
+/* Variant of experiment `exp` for customer id (-1 when outside traffic or
+ * held out), a pure function of (salt, id, weights, traffic) and the
+ * program's holdout: doc/experiments.md. Defined in rules/experiment.c. */
 int rl_assign_variant(const program *p, uint32_t exp, const char *id, size_t n);
+
+/* Global holdout (doc/experiments.md, "Global holdout"): whether the program
+ * has one (its percent × 100 and salt through the pointers, either may be
+ * NULL), and whether customer id is held out — then only rules marked
+ * `holdout: exempt` fire for it and it is in no experiment. Answers list
+ * `"holdout": true` for such a customer. Anonymous baskets are never held
+ * out. Defined in rules/experiment.c. */
+bool program_has_holdout(const program *p, int64_t *percent_x100, const char **salt);
+bool rl_held_out(const program *p, const char *id, size_t n);
 
 /* Local calendar fields of `ts` in the program's timezone. */
 typedef struct rl_civil {
