@@ -33,6 +33,7 @@ struct store {
 	bool timer_armed;
 	struct event *evict_ev;  /* runs eviction outside any handler */
 	bool evict_armed;
+	struct store_sync *sync; /* fdatasync thread (store_sync.c), or NULL */
 	sqlite3_stmt *st[ST__COUNT];
 
 	bool in_group;          /* BEGIN issued, COMMIT not yet */
@@ -54,6 +55,14 @@ int store_exec_stmt(store *s, store_stmt which);         /* step to DONE on a bo
 void store_set_err(store *s, const char *what);
 int store_schema_migrate(sqlite3 *db, char *err, size_t errsz);
 int store_schema_version(void);
+
+void store_run_waiters(store *s, struct store_waiter *w, bool ok);
+/* store_sync.c: durability off the loop (see there) */
+int store_sync_start(store *s);
+int store_sync_committed(store *s, struct store_waiter *head, struct store_waiter *tail);
+bool store_sync_attach(store *s, struct store_waiter *w);
+void store_sync_now(store *s);   /* sync here and run every committed group */
+void store_sync_stop(store *s);
 
 void store_cache_init(store *s);
 void store_cache_clear(store *s);           /* drop every entry (state reloads from the file) */

@@ -99,7 +99,7 @@ static int exec_plain(store *s, store_stmt which)
 	return store_exec_stmt(s, which);
 }
 
-static void run_waiters(store *s, struct store_waiter *w, bool ok)
+void store_run_waiters(store *s, struct store_waiter *w, bool ok)
 {
 	while (w) {
 		struct store_waiter *next = w->next;
@@ -131,9 +131,19 @@ static int group_commit(store *s)
 	}
 	s->group++;
 	s->group_writes = 0;
-	struct store_waiter *w = s->wait_head;
+	struct store_waiter *w = s->wait_head, *tail = s->wait_tail;
 	s->wait_head = s->wait_tail = NULL;
-	run_waiters(s, w, ok);
+	if (ok && w && s->sync && store_sync_committed(s, w, tail) == 0)
+		w = NULL; /* its callbacks run when the WAL is synced */
+	else if (ok && w && s->sync) {
+		/* no descriptor for the WAL: a checkpoint syncs it */
+		if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL) != SQLITE_OK) {
+			fprintf(stderr, "loyaltyd: store %s: cannot sync the WAL: %s\n", s->path,
+				sqlite3_errmsg(s->db));
+			abort(); /* committed but not durable: see store_sync.c */
+		}
+	}
+	store_run_waiters(s, w, ok);
 	store_cache_evict(s);
 	return ok ? 0 : -1;
 }
@@ -261,15 +271,31 @@ void store_write_end(store *s, store_done_fn done, void *ud)
 
 bool store_after_commit(store *s, store_done_fn done, void *ud)
 {
-	if (!s->in_group || (s->group_writes == 0 && !s->wait_head))
+	if (s->in_group && (s->group_writes || s->wait_head)) {
+		add_waiter(s, done, ud);
+		return true;
+	}
+	/* committed, not yet synced: wait for that sync */
+	if (!s->sync)
 		return false;
-	add_waiter(s, done, ud);
+	struct store_waiter *w = calloc(1, sizeof *w);
+	if (!w)
+		return false;
+	w->done = done;
+	w->ud = ud;
+	if (!store_sync_attach(s, w)) {
+		free(w);
+		return false;
+	}
+	s->pending++;
 	return true;
 }
 
 int store_flush(store *s)
 {
-	return group_commit(s);
+	int rc = group_commit(s);
+	store_sync_now(s);
+	return rc;
 }
 
 size_t store_pending(const store *s)
@@ -334,6 +360,15 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 			goto fail;
 		}
 	}
+	if (base && cfg->durability != STORE_OFF) {
+		if (store_sync_start(s) == 0) {
+			if (sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+				snprintf(err, errsz, "%s: %s", s->path, sqlite3_errmsg(s->db));
+				goto fail;
+			}
+		}
+		/* else: no thread; every COMMIT syncs (FULL) on the loop */
+	}
 	if (base) {
 		s->timer = evtimer_new(base, timer_cb, s);
 		s->evict_ev = event_new(base, -1, 0, evict_cb, s);
@@ -351,6 +386,7 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 	s->group = 1;
 	return s;
 fail:
+	store_sync_stop(s);
 	if (s->timer)
 		event_free(s->timer);
 	if (s->evict_ev)
@@ -372,6 +408,8 @@ int store_close(store *s)
 	if (s->in_write)
 		store_write_abort(s);
 	int rc = group_commit(s);
+	store_sync_now(s);
+	store_sync_stop(s);
 	if (s->timer)
 		event_free(s->timer);
 	if (s->evict_ev)
