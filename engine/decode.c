@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,10 +145,12 @@ typedef struct dstate {
 	rl_str txn, customer, original_txn, referred_by, reason, channel, store;
 	int64_t ts, redeem, points;
 
-	dec_err errs[MAX_ERRORS];
 	uint32_t nerrs;
 	dec_warn *warns;
 	uint32_t nwarns, warncap;
+
+	/* last and not cleared per request (only nerrs entries are read) */
+	dec_err errs[MAX_ERRORS];
 } dstate;
 
 /* ---- memory: everything from the request's arena ---- */
@@ -1155,7 +1158,7 @@ int decode_request(const char *line, size_t n, arena *mem, request *req, decode_
 	memset(req, 0, sizeof *req);
 	req->mem = mem;
 	dstate d;
-	memset(&d, 0, sizeof d);
+	memset(&d, 0, offsetof(dstate, errs));
 	d.req = req;
 	d.mem = mem;
 	d.key = -1;
