@@ -84,11 +84,14 @@ int rl_assign_variant(const program *p, uint32_t exp, const char *id, size_t n)
 	if ((int64_t)bucket < e->traffic_x100) {
 		memcpy(buf + len, ":variant", 8);
 		uint64_t h = XXH64(buf, len + 8, 0) % 10000;
+		/* the first i with h < cum[i] is the number of thresholds at or
+		 * below h (cum never decreases and ends at 10000 > h): counted
+		 * without a branch, since a random draw mispredicts the loop's */
+		uint32_t k = 0;
 		for (uint32_t i = 0; i < e->nvariants; i++)
-			if (h < e->cum[i]) {
-				v = (int)i;
-				break;
-			}
+			k += h >= e->cum[i];
+		if (k < e->nvariants)
+			v = (int)k;
 	}
 	if (buf != stackbuf)
 		free(buf);

@@ -8,6 +8,7 @@
  * they are deterministic: a failure is a change of the function, not luck. */
 #include <math.h>
 #include <stdarg.h>
+#include <xxhash.h>
 
 #include "tests/unit/test-rules-util.h"
 
@@ -127,6 +128,37 @@ static void test_reference(void)
 	p = tr_load(REF_YAML);
 	ok(p && !program_has_holdout(p, NULL, NULL) && !rl_held_out(p, "C0002", 5),
 		"no holdout key: nobody held out");
+	program_free(p);
+}
+
+/* Weights so uneven that two thresholds coincide: a 1, b 1000000, c 3 out
+ * of W = 1000004 give c = floor(10000 × 1 / W) = 0, floor(10000 × 1000001
+ * / W) = 9999, 10000: `a` is never drawn and `c` only on draw 9999. The
+ * documented loop ("the first i with draw < c_i"), written out here with
+ * libxxhash, must agree with rl_assign_variant on every id. */
+static void test_uneven_weights(void)
+{
+	program *p = tr_load("experiments:\n  - {name: u, salt: u1, variants: {a: 1, b: 1000000, c: 3}}\n");
+	ok(p != NULL, "uneven weights load %s", tr_errbuf);
+	if (!p)
+		return;
+	static const uint32_t cum[3] = { 0, 9999, 10000 };
+	int agree = 0, na = 0;
+	for (int i = 0; i < 20000; i++) {
+		char id[16], key[64];
+		snprintf(id, sizeof id, "c%d", i);
+		int n = snprintf(key, sizeof key, "u1:%s:variant", id);
+		uint64_t draw = XXH64(key, (size_t)n, 0) % 10000;
+		int want = -1;
+		for (int k = 0; k < 3 && want < 0; k++)
+			if (draw < cum[k])
+				want = k;
+		int got = assign(p, 0, id);
+		agree += got == want;
+		na += got == 0;
+	}
+	is_int(agree, 20000, "uneven weights: the documented loop on 20000 ids");
+	is_int(na, 0, "a threshold of 0 is never drawn");
 	program_free(p);
 }
 
@@ -399,6 +431,7 @@ static void test_holdout_errors(void)
 int main(void)
 {
 	test_reference();
+	test_uneven_weights();
 	test_sticky();
 	test_split();
 	test_independence();
