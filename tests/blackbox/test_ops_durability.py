@@ -108,3 +108,26 @@ def test_coffee_club_digest_matches_the_reference(daemon, tmp_path):
                           check=True, capture_output=True, text=True).stdout.strip()
     assert have == want
     assert ledger_ok(d.db) == []
+
+
+def test_unavailable_when_the_store_cannot_be_written(daemon):
+    # another process holds the write lock past the store's busy timeout
+    d = daemon(rules=RULES)
+    c = d.client(timeout=30)
+    assert c.send(purchase("U-0", customer="U"))["ok"]
+    con = sqlite3.connect(d.db, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        a = c.send(purchase("U-1", customer="U", ts=T0 + 60))
+        assert a["ok"] is False and a["error"]["code"] == "unavailable", a
+        # reads still work
+        assert c.send({"op": "customer", "customer": "U"})["purchase_count"] == 1
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    # the failed purchase had no effect, and its txn is free
+    assert c.send({"op": "customer", "customer": "U"})["points"] == 307
+    b = c.send(purchase("U-1", customer="U", ts=T0 + 60))
+    assert b["ok"] and "replayed" not in b
+    assert c.send({"op": "customer", "customer": "U"})["purchase_count"] == 2
+    assert ledger_ok(d.db) == []
