@@ -135,6 +135,24 @@ int store_cust_forget(store *s, store_cust *c, char *anon, size_t anonsz)
 	store_bind_str(st, 1, c->id, c->idlen);
 	if (store_exec_stmt(s, ST_CUST_DEL) < 0)
 		return -1;
+	/* Customers it referred now name the anonymous id: a credit due later
+	 * goes to nobody, not to a new customer who takes the old id. */
+	st = store_stmt_get(s, ST_REFERRED_MOVE);
+	store_bind_str(st, 1, c->id, c->idlen);
+	store_bind_str(st, 2, anon, an);
+	if (store_exec_stmt(s, ST_REFERRED_MOVE) < 0)
+		return -1;
+	for (store_cust *o = s->lru_head; o; o = o->lru_next) {
+		if (o == c || !o->referred_by || o->reflen != c->idlen || memcmp(o->referred_by, c->id, c->idlen) != 0)
+			continue;
+		char *r = strdup(anon);
+		if (!r)
+			return -1;
+		free(o->referred_by);
+		o->referred_by = r;
+		o->reflen = an;
+		store_cust_touch(s, o);
+	}
 	st = store_stmt_get(s, ST_FORGOTTEN_INS);
 	store_bind_str(st, 1, anon, an);
 	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));

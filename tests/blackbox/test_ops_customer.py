@@ -141,3 +141,17 @@ def test_exposure_recorded_once_on_committed_purchases(d):
     c.send(purchase("T-e2", customer="E", ts=T0 + 100))
     rows = con.execute("SELECT customer, experiment, first_ts FROM exposures").fetchall()
     assert rows == [("E", "tuesday-points", T0)]
+
+
+def test_forgotten_referrer_gets_no_credit_even_if_its_id_returns(d):
+    c = d.client()
+    c.send({"op": "enroll", "customer": "R"})
+    c.send({"op": "enroll", "customer": "K", "referred_by": "R"})
+    anon = c.send({"op": "forget", "customer": "R"})["anonymous_id"]
+    c.send({"op": "enroll", "customer": "R"})  # a new customer takes the id
+    a = c.send(purchase("T-k", customer="K"))
+    e = [x for x in a["applied"] if x["rule"] == "refer-a-friend"][0]
+    assert "referrer" not in e
+    r = c.send({"op": "customer", "customer": "R"})
+    assert r["points"] == 0 and r["referrals"] == 0
+    assert c.send({"op": "customer", "customer": "K"})["referred_by"] == anon
