@@ -347,7 +347,9 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 		sqlite3_free(msg);
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
+	/* Another process writing the file (loyaltyctl import) makes our writes
+	 * wait this long, on the loop, before they answer `unavailable`. */
+	sqlite3_busy_timeout(s->db, base ? 200 : 5000);
 	char merr[200];
 	if (store_schema_migrate(s->db, merr, sizeof merr) < 0) {
 		snprintf(err, errsz, "%s: %s", s->path, merr);
