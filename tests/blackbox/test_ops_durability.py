@@ -111,7 +111,7 @@ def test_coffee_club_digest_matches_the_reference(daemon, tmp_path):
 
 
 def test_unavailable_when_the_store_cannot_be_written(daemon):
-    # another process holds the write lock past the store's busy timeout
+    # another process holds the write lock past the store's busy timeout (200 ms)
     d = daemon(rules=RULES)
     c = d.client(timeout=30)
     assert c.send(purchase("U-0", customer="U"))["ok"]
