@@ -9,7 +9,8 @@ engine_libengine_a_SOURCES += engine/ops.h \
 	engine/op_refund.c engine/op_adjust.c engine/op_forget.c \
 	engine/ctl_store.h engine/ctl_import.c engine/ctl_export.c
 
-# The store alone (no handlers, no event loop).
+# The store alone, without the handlers: schema, cache, ledger, txns, group
+# commits with an event loop, crash safety (a SIGKILLed child).
 check_PROGRAMS += tests/unit/test-store tests/unit/test-refund
 TESTS += tests/unit/test-store tests/unit/test-refund
 tests_unit_test_store_SOURCES = tests/unit/test-store.c \
