@@ -144,19 +144,34 @@ int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
 	const rl_basket *b = x->b;
 	uint32_t n = b->nitems;
 	*given = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		bool e = true;
-		if (dk->items_pred >= 0) {
-			if (rl_pred_line(x, (uint32_t)dk->items_pred, i, &e))
-				return -1;
-		} else if (dk->items.kind && rl_code_bool(x, &dk->items, (int)i, true, &e)) {
+	bool none = true; /* no eligible line */
+	if (dk->items_pred >= 0 && x->pbits) {
+		uint64_t m;
+		if (rl_pred_mask(x, (uint32_t)dk->items_pred, &m))
 			return -1;
+		for (uint32_t i = 0; i < n; i++)
+			x->elig[i] = m >> i & 1;
+		none = m == 0;
+	} else {
+		for (uint32_t i = 0; i < n; i++) {
+			bool e = true;
+			if (dk->items_pred >= 0) {
+				if (rl_pred_line(x, (uint32_t)dk->items_pred, i, &e))
+					return -1;
+			} else if (dk->items.kind && rl_code_bool(x, &dk->items, (int)i, true, &e)) {
+				return -1;
+			}
+			x->elig[i] = e;
+			none &= !e;
 		}
-		x->elig[i] = e;
 	}
 	int64_t maxv = -1;
 	if (dk->max.kind && money_value(x, &dk->max, "max", &maxv))
 		return -1;
+	/* Nothing to give: the rule fires with a discount of 0 and the basket
+	 * stays as it is (an amount is still evaluated, for its errors). */
+	if (none && dk->kind != DK_AMOUNT)
+		return 0;
 	switch (dk->kind) {
 	case DK_PERCENT:
 		for (uint32_t i = 0; i < n; i++) {
@@ -200,7 +215,10 @@ int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
 		for (uint32_t i = 0; i < n; i++)
 			if (x->elig[i] && b->items[i].price > 0)
 				u += b->items[i].qty;
-		free_units(x, u / (dk->buy + dk->get) * dk->get);
+		int64_t k = u / (dk->buy + dk->get) * dk->get;
+		if (k <= 0) /* too few units: nothing free */
+			return 0;
+		free_units(x, k);
 		break;
 	}
 	}

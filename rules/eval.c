@@ -135,6 +135,27 @@ static int item_loop(rl_ctx *x, expr_frame *f, int fn_id, const expr *pred, expr
 	return 0;
 }
 
+/* any_item over a shared predicate: the lines in order up to the first
+ * that holds, as written; once every line is known, the mask. */
+static inline int pred_any(rl_ctx *x, uint32_t k, bool *any)
+{
+	uint32_t n = x->b ? x->b->nitems : 0;
+	if (x->pbits) {
+		const uint64_t *pb = &x->pbits[2 * (size_t)k];
+		uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+		if (pb[0] == all) {
+			*any = pb[1] != 0;
+			return 0;
+		}
+	}
+	bool w = false;
+	for (uint32_t i = 0; i < n && !w; i++)
+		if (rl_pred_line(x, k, i, &w))
+			return -1;
+	*any = w;
+	return 0;
+}
+
 /* any_item/count_qty/sum_net over a shared predicate (rules/preds.c) */
 static int pred_loop(rl_ctx *x, int fn_id, uint32_t k, expr_value *out)
 {
@@ -142,6 +163,24 @@ static int pred_loop(rl_ctx *x, int fn_id, uint32_t k, expr_value *out)
 	uint32_t n = b ? b->nitems : 0;
 	int64_t acc = 0;
 	bool any = false;
+	if (fn_id == HF_ANY_P && x->pbits) {
+		int rc = pred_any(x, k, &any);
+		if (rc == 0)
+			rl_set_bool(out, any);
+		return rc;
+	}
+	const uint64_t *pb = x->pbits ? &x->pbits[2 * (size_t)k] : NULL;
+	if (pb && pb[0] == (n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1)) {
+		/* every line known: the lines where it holds */
+		for (uint64_t m = pb[1]; m; m &= m - 1) {
+			uint32_t i = (uint32_t)__builtin_ctzll(m);
+			int64_t v = fn_id == HF_COUNT_P ? b->items[i].qty : x->items[(size_t)i * IS_N + IS_NET].u.i;
+			if (__builtin_add_overflow(acc, v, &acc))
+				return expr_frame_error(&x->f, "integer overflow in %s", fn_id == HF_SUM_P ? "sum_net" : "count_qty");
+		}
+		rl_set_int(out, acc);
+		return 0;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		bool hit;
 		if (rl_pred_line(x, k, i, &hit))
@@ -460,7 +499,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		A16((p->nexperiments + 1) * sizeof(int)) + A16(p->ncoupons + 1) + 4096 +
 		A16(((size_t)b->nitems * IS_N + 1) * sizeof(expr_value)) + A16(n1 * 8) + A16(n1) +
 		2 * A16(n1 * 8) + A16(n1 * 4) + A16(n1 * sizeof(rl_line_out)) +
-		A16((size_t)p->npreds * b->nitems + 1) + A16(r1 * sizeof(rl_applied)) + A16(r1 * 4) + 16 +
+		A16((size_t)p->npreds * b->nitems + 1) + A16(2 * (size_t)p->npreds * 8) + A16(r1 * sizeof(rl_applied)) + A16(r1 * 4) + 16 +
 		A16(p->nsegments * 4 + 1) + A16(p->ncoupons + 1) + A16(r1 * sizeof(rl_str)) + A16(r1 * 4) +
 		A16(b->ncoupons * sizeof(rl_coupon_out) + 1) + A16((b->ncoupons + 1) * sizeof(int)) + A16(p->nexperiments * sizeof(rl_exp_out) + 1) +
 		A16((p->ntiers + 1) * 8);
@@ -481,7 +520,14 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	out->lines = bump_alloc(&bm, (n + 1) * sizeof *out->lines);
 	/* memo of shared predicates: bounded, beyond that they are just
 	 * evaluated (a 4096-predicate program on a 1000-line basket) */
-	if (p->npreds && (size_t)p->npreds * n <= 65536) {
+	x->pbits = NULL;
+	if (p->npreds && n <= 64) {
+		x->pbits = bump_calloc(&bm, 2 * (size_t)p->npreds * sizeof *x->pbits);
+		if (!x->pbits) {
+			out->status = RL_NOMEM;
+			return;
+		}
+	} else if (p->npreds && (size_t)p->npreds * n <= 65536) {
 		x->pmemo = bump_calloc(&bm, (size_t)p->npreds * n + 1);
 		if (!x->pmemo) {
 			out->status = RL_NOMEM;
@@ -621,9 +667,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		bool w = false;
 		int wrc;
 		if (r->when_any_pred >= 0) { /* any_item over a shared predicate */
-			wrc = 0;
-			for (uint32_t i = 0; i < n && !w && wrc == 0; i++)
-				wrc = rl_pred_line(x, (uint32_t)r->when_any_pred, i, &w);
+			wrc = pred_any(x, (uint32_t)r->when_any_pred, &w);
 		} else {
 			wrc = rl_code_bool(x, &r->when, -1, true, &w);
 		}

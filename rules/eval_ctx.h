@@ -27,6 +27,10 @@ typedef struct rl_ctx {
 	uint32_t *idx;
 	const char *err_segment;  /* for warnings of segment evaluation */
 	uint8_t *pmemo;           /* npreds × nitems: 0 unknown, 1 false, 2 true */
+	/* baskets of at most 64 lines: per predicate k, pbits[2k] the lines
+	 * whose value is known, pbits[2k + 1] those where it holds (instead of
+	 * pmemo); a predicate's lines are evaluated together (rules/preds.c) */
+	uint64_t *pbits;
 } rl_ctx;
 
 /* Writing a value field by field: building an expr_value by value and
@@ -84,7 +88,13 @@ void rl_ctx_warn(rl_ctx *x, int rule, const char *fmt, ...) __attribute__((forma
 int rl_pred_line_eval(rl_ctx *x, uint32_t k, uint32_t i, bool *out);
 static inline int rl_pred_line(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
 {
-	if (x->pmemo) {
+	if (x->pbits) {
+		const uint64_t *pb = &x->pbits[2 * (size_t)k];
+		if (pb[0] >> i & 1) {
+			*out = pb[1] >> i & 1;
+			return 0;
+		}
+	} else if (x->pmemo) {
 		uint8_t m = x->pmemo[(size_t)k * x->b->nitems + i];
 		if (m) {
 			*out = m == 2;
@@ -92,6 +102,21 @@ static inline int rl_pred_line(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
 		}
 	}
 	return rl_pred_line_eval(x, k, i, out);
+}
+/* The lines where predicate k holds as a mask (baskets of at most 64
+ * lines), asking every line in order as a loop of rl_pred_line would:
+ * 0 and *mask, or -1 at the first line whose evaluation fails. */
+int rl_pred_mask_eval(rl_ctx *x, uint32_t k, uint64_t *mask);
+static inline int rl_pred_mask(rl_ctx *x, uint32_t k, uint64_t *mask)
+{
+	const uint64_t *pb = &x->pbits[2 * (size_t)k];
+	uint32_t n = x->b->nitems;
+	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+	if (pb[0] == all) {
+		*mask = pb[1];
+		return 0;
+	}
+	return rl_pred_mask_eval(x, k, mask);
 }
 
 /* rules/discount.c: apply rule r's discount at once; 0 and *given, or -1 on a

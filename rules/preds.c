@@ -258,9 +258,61 @@ int rl_pred_when_any(rl_loader *L, const yd_node *nd)
 	return intern(L, s + pa, pb - pa, pos_at(pos, s, pa), 0);
 }
 
+/* Predicate k on line i through lang/, item scope on line i. */
+static int pred_run(rl_ctx *x, const rl_pred *pr, uint32_t i, bool *out)
+{
+	const expr_value *saved = x->f.item;
+	x->f.item = &x->items[(size_t)i * IS_N];
+	int rc = expr_eval_bool(pr->code.e, &x->f, out);
+	x->f.item = saved;
+	return rc;
+}
+
+/* A memoised predicate asked on one line is evaluated on every line whose
+ * value is not known yet: one pass instead of a call per line and asker.
+ * Only pure predicates get here (no net, no segment(): a segment evaluated
+ * on first use could warn in another order). The other lines' evaluations
+ * leave no trace: their errors leave the line unknown, to fail when it is
+ * asked, and scratch strings they built are given back. */
+static int pred_fill(rl_ctx *x, const rl_pred *pr, uint64_t *pb, uint32_t i, bool *out)
+{
+	uint32_t n = x->b->nitems;
+	uint64_t known = pb[0], val = pb[1];
+	int rc = 0;
+	for (uint32_t j = 0; j < n; j++) {
+		if (known >> j & 1)
+			continue;
+		bool h;
+		if (j == i) {
+			rc = pred_run(x, pr, j, &h);
+			if (rc)
+				continue;
+			*out = h;
+		} else {
+			size_t used = x->f.scratch_used;
+			int r = pred_run(x, pr, j, &h);
+			x->f.scratch_used = used;
+			if (r)
+				continue;
+		}
+		known |= (uint64_t)1 << j;
+		val |= (uint64_t)h << j;
+	}
+	pb[0] = known;
+	pb[1] = val;
+	return rc;
+}
+
+static bool pred_fillable(const rl_pred *pr)
+{
+	return pr->memo && pr->code.kind == RC_EXPR && !(pr->code.uses & RL_N_SEGMENT);
+}
+
 int rl_pred_line_eval(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
 {
 	const rl_pred *pr = &x->p->preds[k];
+	if (x->pbits && pred_fillable(pr))
+		return pred_fill(x, pr, &x->pbits[2 * (size_t)k], i, out);
 	uint8_t *m = pr->memo && x->pmemo ? &x->pmemo[(size_t)k * x->b->nitems + i] : NULL;
 	if (m && *m) {
 		*out = *m == 2;
@@ -270,5 +322,22 @@ int rl_pred_line_eval(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
 		return -1;
 	if (m)
 		*m = *out ? 2 : 1;
+	if (x->pbits && pr->memo) { /* memoised, evaluated line by line */
+		x->pbits[2 * (size_t)k] |= (uint64_t)1 << i;
+		x->pbits[2 * (size_t)k + 1] |= (uint64_t)*out << i;
+	}
+	return 0;
+}
+
+int rl_pred_mask_eval(rl_ctx *x, uint32_t k, uint64_t *mask)
+{
+	uint64_t m = 0;
+	for (uint32_t i = 0; i < x->b->nitems; i++) {
+		bool h;
+		if (rl_pred_line(x, k, i, &h))
+			return -1;
+		m |= (uint64_t)h << i;
+	}
+	*mask = m;
 	return 0;
 }
