@@ -406,6 +406,21 @@ void opc_unavailable(op_ctx *ctx, reply *r)
 		store_errmsg(ctx->store));
 }
 
+int opc_check_new_id(op_ctx *ctx, rl_str id, reply *r)
+{
+	int rc = store_id_reserved(ctx->store, id.p, id.n);
+	if (rc < 0) {
+		reply_error(r, "unavailable", "the store could not be read: %s", store_errmsg(ctx->store));
+		return -1;
+	}
+	if (rc == 1) {
+		reply_error(r, "bad_request", "customer %.*s is the anonymous id of a forgotten customer",
+			(int)(id.n > 200 ? 200 : id.n), id.p);
+		return -1;
+	}
+	return 0;
+}
+
 int opc_eval_basket(op_ctx *ctx, request *req, reply *r, opc_basket *b)
 {
 	memset(b, 0, sizeof *b);
@@ -422,8 +437,11 @@ int opc_eval_basket(op_ctx *ctx, request *req, reply *r, opc_basket *b)
 			reply_error(r, "unavailable", "the store could not be read: %s", store_errmsg(ctx->store));
 			return -1;
 		}
-		if (rc == 1)
+		if (rc == 1) {
 			b->c = NULL;
+			if (opc_check_new_id(ctx, req->customer, r) < 0)
+				return -1;
+		}
 		rc = b->c ? opc_customer_view(ctx->prog, b->c, b->ts, req->mem, &b->view)
 			: opc_new_customer_view(ctx->prog, req->customer, b->ts, req->mem, &b->view);
 		if (rc < 0) {

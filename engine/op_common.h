@@ -77,6 +77,9 @@ typedef struct opc_basket {
 } opc_basket;
 /* 0 evaluated; -1 answered with an error already. */
 int opc_eval_basket(op_ctx *ctx, request *req, reply *r, opc_basket *b);
+/* A customer about to be created must not take a forgotten customer's
+ * anonymous id: 0 free; -1 answered (bad_request or unavailable). */
+int opc_check_new_id(op_ctx *ctx, rl_str id, reply *r);
 /* txn lookup for purchase/refund/adjust: 0 new txn, 1 answered (replay,
  * conflict or error). */
 int opc_check_txn(op_ctx *ctx, request *req, reply *r, const char *op);

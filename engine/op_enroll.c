@@ -24,6 +24,8 @@ void op_enroll(op_ctx *ctx, request *req, reply *r)
 		reply_error(r, "unavailable", "the store could not be read: %s", store_errmsg(ctx->store));
 		return;
 	}
+	if (rc == 1 && opc_check_new_id(ctx, req->customer, r) < 0)
+		return;
 	opc_pending *pd = opc_pending_new(ctx, req, r, NULL);
 	if (!pd) {
 		reply_error(r, "internal", "out of memory");

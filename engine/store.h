@@ -121,6 +121,9 @@ int store_cust_add_fire(store *s, store_cust *c, const char *rule, int64_t ts);
 /* Records the first exposure only (written at once); 0 also when already
  * recorded. */
 int store_cust_expose(store *s, store_cust *c, const char *exp, const char *variant, int64_t ts);
+/* 1 when id is a forgotten customer's anonymous id (its ledger lives on:
+ * no new customer may take it), 0 when free, -1 on a store error. */
+int store_id_reserved(store *s, const char *id, size_t n);
 /* spend in (t − 365 d, t] */
 int64_t store_cust_spend_12m(const store_cust *c, int64_t t);
 int64_t store_cust_tierq(const store_cust *c, const char *tier);

@@ -162,3 +162,19 @@ int store_cust_forget(store *s, store_cust *c, char *anon, size_t anonsz)
 	store_cache_drop(s, c);
 	return 0;
 }
+
+int store_id_reserved(store *s, const char *id, size_t n)
+{
+	if (n < 5 || memcmp(id, "anon-", 5) != 0)
+		return 0;
+	sqlite3_stmt *st = store_stmt_get(s, ST_FORGOTTEN_GET);
+	store_bind_str(st, 1, id, n);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_set_err(s, "reading forgotten ids");
+	return -1;
+}

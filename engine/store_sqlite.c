@@ -54,6 +54,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_TXN_CUST] = "SELECT txn, answer FROM txns WHERE customer = ?1",
 	[ST_TXN_SET_ANSWER] = "UPDATE txns SET customer = ?2, answer = ?3 WHERE txn = ?1",
 	[ST_FORGOTTEN_INS] = "INSERT INTO forgotten (anon_id, forgotten_at) VALUES (?1, ?2)",
+	[ST_FORGOTTEN_GET] = "SELECT 1 FROM forgotten WHERE anon_id = ?1",
 	[ST_REFERRED_MOVE] = "UPDATE customers SET referred_by = ?2 WHERE referred_by = ?1",
 };
 

@@ -155,3 +155,18 @@ def test_forgotten_referrer_gets_no_credit_even_if_its_id_returns(d):
     r = c.send({"op": "customer", "customer": "R"})
     assert r["points"] == 0 and r["referrals"] == 0
     assert c.send({"op": "customer", "customer": "K"})["referred_by"] == anon
+
+
+def test_an_anonymous_id_cannot_become_a_customer(d):
+    c = d.client()
+    c.send(purchase("T-a", customer="Z"))
+    anon = c.send({"op": "forget", "customer": "Z"})["anonymous_id"]
+    for req in ({"op": "enroll", "customer": anon},
+                purchase("T-b", customer=anon),
+                {"op": "quote", "customer": anon, "items": [{"sku": "X", "qty": 1, "price": 1}]}):
+        code, msg = err(c.send(req))
+        assert code == "bad_request" and anon in msg
+    assert err(c.send({"op": "customer", "customer": anon}))[0] == "not_found"
+    # an id that only looks anonymous is an ordinary one
+    assert c.send({"op": "enroll", "customer": "anon-not-forgotten"})["created"] is True
+    assert ledger_ok(d.db) == []
