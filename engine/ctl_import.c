@@ -28,13 +28,14 @@
 
 #define MAX_ABS 1000000000000LL /* 10^12: protocol.md's bound on points */
 
-enum { I_CUST, I_LEDGER, I__N };
+enum { I_CUST, I_LEDGER, I_FORGOTTEN, I__N };
 static const char *const isql[I__N] = {
 	"INSERT INTO customers (id, enrolled_at, referred_by, points, lifetime_spend, purchase_count,"
 	" first_purchase_at, last_purchase_at, referrals, tier, tier_since, attrs, tierq, spend, fires)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	"INSERT INTO ledger (customer, kind, points, txn, rules_version, ts, reason)"
 	" VALUES (?1, 'import', ?2, NULL, NULL, ?3, 'opening balance')",
+	"SELECT 1 FROM forgotten WHERE anon_id = ?1",
 };
 
 /* The fields of a line; F_IGNORED are computed parts of a `customer`
@@ -368,6 +369,16 @@ static int import_line(imp *m, const char *line, size_t n)
 	if (ref && strcmp(ref, id) == 0) {
 		fail(m, "referred_by names the customer itself");
 		return -1;
+	}
+	if (strncmp(id, "anon-", 5) == 0) {
+		sqlite3_stmt *fst = m->st[I_FORGOTTEN];
+		sqlite3_bind_text(fst, 1, id, -1, SQLITE_STATIC);
+		int frc = sqlite3_step(fst);
+		sqlite3_reset(fst);
+		if (frc == SQLITE_ROW) {
+			fail(m, "customer %s is the anonymous id of a forgotten customer", id);
+			return -1;
+		}
 	}
 	const unsigned char *attrs = (const unsigned char *)"{}";
 	size_t alen = 2;
