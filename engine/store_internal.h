@@ -34,6 +34,7 @@ struct store {
 	struct event *evict_ev;  /* runs eviction outside any handler */
 	bool evict_armed;
 	struct store_sync *sync; /* fdatasync thread (store_sync.c), or NULL */
+	int wal_fd;              /* its WAL descriptor, closed after sqlite3_close */
 	sqlite3_stmt *st[ST__COUNT];
 
 	bool in_group;          /* BEGIN issued, COMMIT not yet */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -320,6 +321,7 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 	}
 	s->cfg = *cfg;
 	s->base = base;
+	s->wal_fd = -1;
 	s->path = strdup(cfg->db_path ? cfg->db_path : "loyalty.db");
 	if (!s->path)
 		goto fail;
@@ -399,6 +401,8 @@ fail:
 		sqlite3_finalize(s->st[i]);
 	if (s->db)
 		sqlite3_close(s->db);
+	if (s->wal_fd >= 0)
+		close(s->wal_fd);
 	free(s->buckets);
 	free(s->path);
 	free(s);
@@ -424,6 +428,8 @@ int store_close(store *s)
 	/* A clean close checkpoints the WAL into the main file. */
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		rc = -1;
+	if (s->wal_fd >= 0)
+		close(s->wal_fd);
 	free(s->path);
 	free(s);
 	return rc;

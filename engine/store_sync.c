@@ -217,8 +217,10 @@ void store_sync_stop(store *s)
 	event_free(y->ev);
 	close(y->pipe[0]);
 	close(y->pipe[1]);
-	if (y->wal_fd >= 0)
-		close(y->wal_fd);
+	/* closed by store_close after sqlite3_close: closing a descriptor of
+	 * a file drops every POSIX lock this process holds on it, so none may
+	 * be closed while SQLite has the database open */
+	s->wal_fd = y->wal_fd;
 	pthread_mutex_destroy(&y->mu);
 	pthread_cond_destroy(&y->cv);
 	free(y);
