@@ -80,13 +80,17 @@ def _have_bench():
 
 
 @pytest.mark.skipif(not _have_bench(), reason="no shared/bench (set LOYALTYD_BENCH)")
-def test_coffee_club_digest_matches_the_reference(daemon, tmp_path):
+@pytest.mark.parametrize("config", [None, "durability: batch\ncache_mb: 1\n"],
+                         ids=["always", "batch-tiny-cache"])
+def test_coffee_club_digest_matches_the_reference(daemon, tmp_path, config):
+    # the second run keeps ~3,000 of 100,000 customers in memory: eviction
+    # and reloading under load must not change one answer
     gen = os.path.join(BENCH, "gen_purchases.py")
     ref = os.path.join(BENCH, "coffee_ref.py")
     C, E, P = (str(tmp_path / x) for x in ("C.ndjson", "E.ndjson", "P.ndjson"))
     subprocess.run([sys.executable, gen, "--seed", "42", "--n", "5000", "--fresh",
                     "--customers", C, "--enroll", E, "--out", P], check=True)
-    d = daemon(rules_dir=os.path.join(BENCH, "coffee-club"))
+    d = daemon(rules_dir=os.path.join(BENCH, "coffee-club"), config=config)
     c = d.client(timeout=120)
     with open(E, "rb") as f:
         enrolls = f.read().splitlines()
