@@ -177,3 +177,16 @@ def test_bad_holdout_refused_at_start(daemon):
     rc = d.wait()
     assert rc != 0
     assert "program.yaml:4:20: 'percent' must be over 0.00 and at most 99.99" in d.stderr
+
+
+def test_exposure_once_across_restart(daemon):
+    d = daemon(rules=RULES)
+    c = d.client()
+    got = classify(c)
+    cid = next(k for k, v in got.items() if v is not None)
+    assert c.send(purchase("T-a", cid, ts=T0))["ok"]
+    d.stop()
+    d.start()
+    # the store, not memory, knows the customer was exposed
+    assert d.client().send(purchase("T-b", cid, ts=T0 + 86400))["experiments"] == {"promo-test": got[cid]}
+    assert exposures(d.db) == [(cid, "promo-test", got[cid], T0)]
