@@ -428,6 +428,54 @@ static void test_holdout_errors(void)
 	tr_cleanup(d);
 }
 
+/* tests/data/rules/experiments-holdout: YAML and Lua rules, a 5 % holdout
+ * with salt club-holdout-2026, an experiment from 2026-03-01 to 05-31. */
+static void test_fixture(void)
+{
+	prog_errors errs;
+	program *p = program_load(TOP_SRCDIR "/tests/data/rules/experiments-holdout", NULL, &errs);
+	ok(p != NULL, "fixture experiments-holdout loads");
+	if (!p) {
+		prog_errors_print(&errs, stderr);
+		prog_errors_free(&errs);
+		return;
+	}
+	int64_t pc;
+	const char *salt;
+	ok(program_has_holdout(p, &pc, &salt) && pc == 500 && strcmp(salt, "club-holdout-2026") == 0,
+		"fixture: holdout 5 %% (500), its salt");
+	/* find one held-out id and one other (the share is tested above) */
+	char held[16] = "", kept[16] = "";
+	for (int i = 0; i < 1000 && (!held[0] || !kept[0]); i++) {
+		char id[16];
+		snprintf(id, sizeof id, "m%d", i);
+		snprintf(rl_held_out(p, id, strlen(id)) ? held : kept, 16, "%s", id);
+	}
+	ok(held[0] && kept[0], "fixture: held-out and kept ids found (%s, %s)", held, kept);
+	/* 2026-04-15 12:00 +05:30 = 1776234600, inside the experiment; 10
+	 * coffees at 15000 = 150000. Held out: base 150000 // 100 = 1500 and
+	 * the note only. Kept: 10 % off coffee = 15000, net 135000, base 1350,
+	 * the note, subtotal >= 100000 so bonus 25, and x2 when in `double`. */
+	rl_item it[1] = { tr_item("LATTE", "coffee", 10, 15000) };
+	rl_basket b = tr_basket(it, 1, 1776234600);
+	rl_customer c = tr_customer(held, 1776234600);
+	rl_outcome o;
+	arena_reset(&mem);
+	rl_evaluate(p, &c, &b, &mem, &o);
+	is_str(tr_applied_str(p, &o), "base-earn p=1500; receipt-note;",
+		"fixture: held out gets the exempt YAML and Lua rules only");
+	ok(o.nexperiments == 0 && o.discount_total == 0, "fixture: held out, no experiment, no discount");
+	c = tr_customer(kept, 1776234600);
+	arena_reset(&mem);
+	rl_evaluate(p, &c, &b, &mem, &o);
+	int v = assign(p, 0, kept);
+	char want[256];
+	snprintf(want, sizeof want, "base-earn p=1350; coffee-promo d=15000; %sreceipt-note; big-basket-bonus b=25;",
+		v == 1 ? "spring-double-points m=200; " : "");
+	is_str(tr_applied_str(p, &o), want, "fixture: kept customer gets every rule (variant %d)", v);
+	program_free(p);
+}
+
 int main(void)
 {
 	test_reference();
@@ -439,6 +487,7 @@ int main(void)
 	test_holdout();
 	test_holdout_lua();
 	test_holdout_errors();
+	test_fixture();
 	arena_free(&mem);
 	return tap_done();
 }
