@@ -4,9 +4,11 @@
  * other experiments or the loyaltyd version).
  *
  * Owns: rl_assign_variant (experiment assignment), rl_held_out and the
- * evaluator's holdout gate. Must not: read the clock, keep state between
- * calls, or change a result for a program without `holdout` (the hash and
- * thresholds below are fixed by the documentation). */
+ * evaluator's holdout gate. Must not: read the clock, keep any state that
+ * can change a result (the one cache below holds a pure function's last
+ * answer, keyed by everything it depends on), or change a result for a
+ * program without `holdout` (hash and thresholds are fixed by the
+ * documentation). */
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -38,14 +40,42 @@ static bool hash_key(const char *prefix, const char *id, size_t n, const char *s
 
 /* bucket = XXH64("S:id") % 10000 < percent × 100 (doc/experiments.md,
  * "Global holdout"). Anonymous baskets never reach here (no id). */
-bool rl_held_out(const program *p, const char *id, size_t n)
+static bool held_out_hash(const program *p, const char *id, size_t n)
 {
-	if (!p->holdout_x100 || !id)
-		return false;
 	uint64_t h;
 	if (!hash_key(p->holdout_salt, id, n, NULL, &h))
 		return false;
 	return (int64_t)(h % 10000) < p->holdout_x100;
+}
+
+/* A request asks the same question once per experiment and once more for
+ * the rule gate: the last answer is kept per thread, keyed by the
+ * program's content hash (which fixes percent and salt) and the id's bytes
+ * — not by pointers, which the next request or program may reuse. */
+static _Thread_local struct {
+	char version[sizeof ((program *)0)->version];
+	int64_t x100;
+	uint32_t n;
+	bool held;
+	char id[64];
+} last;
+
+bool rl_held_out(const program *p, const char *id, size_t n)
+{
+	if (!p->holdout_x100 || !id)
+		return false;
+	if (n > sizeof last.id || !p->version[0]) /* no content hash: no key */
+		return held_out_hash(p, id, n);
+	if (last.n == n && last.x100 == p->holdout_x100 && memcmp(last.id, id, n) == 0 &&
+	    memcmp(last.version, p->version, sizeof last.version) == 0)
+		return last.held;
+	bool held = held_out_hash(p, id, n);
+	memcpy(last.version, p->version, sizeof last.version);
+	last.x100 = p->holdout_x100;
+	memcpy(last.id, id, n);
+	last.n = (uint32_t)n;
+	last.held = held;
+	return held;
 }
 
 bool program_has_holdout(const program *p, int64_t *percent_x100, const char **salt)

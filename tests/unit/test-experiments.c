@@ -120,11 +120,23 @@ static void test_reference(void)
 		"program_has_holdout gives percent x 100 and salt");
 	program_free(p);
 
-	p = tr_load("holdout: {percent: 5}\n");
-	ok(p && rl_held_out(p, "C0001", 5) && !rl_held_out(p, "C0002", 5),
+	program *p5 = tr_load("holdout: {percent: 5}\n");
+	ok(p5 && rl_held_out(p5, "C0001", 5) && !rl_held_out(p5, "C0002", 5),
 		"default salt is \"holdout\" (207 < 500, 2673 >= 500)");
-	ok(p && !rl_held_out(p, NULL, 0), "no id (anonymous): never held out");
-	program_free(p);
+	ok(p5 && !rl_held_out(p5, NULL, 0), "no id (anonymous): never held out");
+	/* rl_held_out keeps its last answer: it must follow the program and
+	 * the id's bytes, not their addresses. C0001: 5376 under hs (kept at
+	 * 12.5 %), 207 under holdout (held at 5 %). */
+	program *p12 = tr_load("holdout: {percent: 12.5, salt: hs}\n");
+	char buf[8] = "C0001";
+	bool a = p12 && rl_held_out(p12, buf, 5), b = p5 && rl_held_out(p5, buf, 5),
+		c = p12 && rl_held_out(p12, buf, 5);
+	memcpy(buf, "C0002", 5); /* same address, other id: 1047 < 1250 held, 2673 kept */
+	bool d = p12 && rl_held_out(p12, buf, 5), e = p5 && rl_held_out(p5, buf, 5);
+	ok(!a && b && !c && d && !e, "the remembered answer follows program and id bytes (%d%d%d%d%d)",
+		a, b, c, d, e);
+	program_free(p12);
+	program_free(p5);
 	p = tr_load(REF_YAML);
 	ok(p && !program_has_holdout(p, NULL, NULL) && !rl_held_out(p, "C0002", 5),
 		"no holdout key: nobody held out");
