@@ -1,0 +1,5 @@
+--lua
+rule {
+  name = "x",
+  pointz = 1,
+}

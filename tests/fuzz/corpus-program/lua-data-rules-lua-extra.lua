@@ -1,0 +1,2 @@
+--lua
+rule { name = "x", points = 1 }
