@@ -10,3 +10,6 @@ fuzz: $(FUZZ_TARGETS)
 if FUZZING
 FUZZ_TARGETS += tests/fuzz/fuzz-expr tests/fuzz/fuzz-decode
 endif
+
+# fuzz targets of rules/ and engine/ parsers (fuzz helper)
+include tests/fuzz/local.mk
