@@ -140,13 +140,10 @@ static int item_loop(rl_ctx *x, expr_frame *f, int fn_id, const expr *pred, expr
 static inline int pred_any(rl_ctx *x, uint32_t k, bool *any)
 {
 	uint32_t n = x->b ? x->b->nitems : 0;
-	if (x->pbits) {
-		const uint64_t *pb = &x->pbits[2 * (size_t)k];
-		uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-		if (pb[0] == all) {
-			*any = pb[1] != 0;
-			return 0;
-		}
+	uint64_t m;
+	if (x->pbits && rl_pred_known(x, k, &m)) {
+		*any = m != 0;
+		return 0;
 	}
 	bool w = false;
 	for (uint32_t i = 0; i < n && !w; i++)
@@ -169,10 +166,10 @@ static int pred_loop(rl_ctx *x, int fn_id, uint32_t k, expr_value *out)
 			rl_set_bool(out, any);
 		return rc;
 	}
-	const uint64_t *pb = x->pbits ? &x->pbits[2 * (size_t)k] : NULL;
-	if (pb && pb[0] == (n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1)) {
+	uint64_t known;
+	if (x->pbits && rl_pred_known(x, k, &known)) {
 		/* every line known: the lines where it holds */
-		for (uint64_t m = pb[1]; m; m &= m - 1) {
+		for (uint64_t m = known; m; m &= m - 1) {
 			uint32_t i = (uint32_t)__builtin_ctzll(m);
 			int64_t v = fn_id == HF_COUNT_P ? b->items[i].qty : x->items[(size_t)i * IS_N + IS_NET].u.i;
 			if (__builtin_add_overflow(acc, v, &acc))
@@ -202,13 +199,9 @@ static int pred_loop(rl_ctx *x, int fn_id, uint32_t k, expr_value *out)
 	return 0;
 }
 
-int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args,
-	int nargs, const expr *const *preds, expr_value *out);
-int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args,
-	int nargs, const expr *const *preds, expr_value *out)
+static __attribute__((noinline)) int host_call_slow(expr_frame *f, int fn_id, int64_t bound,
+	const expr *const *preds, expr_value *out)
 {
-	(void)args;
-	(void)nargs;
 	rl_ctx *x = f->host;
 	switch (fn_id) {
 	case HF_COUPON:
@@ -239,6 +232,29 @@ int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args
 	return expr_frame_error(f, "internal: unknown function %d", fn_id);
 }
 
+int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args,
+	int nargs, const expr *const *preds, expr_value *out);
+/* The two calls most conditions make inline (a coupon, any_item over a
+ * predicate whose lines are known); the rest out of line, so that these
+ * pay for no register saves. */
+int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args,
+	int nargs, const expr *const *preds, expr_value *out)
+{
+	(void)args;
+	(void)nargs;
+	rl_ctx *x = f->host;
+	uint64_t m;
+	if (fn_id == HF_COUPON) {
+		rl_set_bool(out, x->coupon && x->coupon[bound]);
+		return 0;
+	}
+	if (fn_id == HF_ANY_P && x->pbits && rl_pred_known(x, (uint32_t)bound, &m)) {
+		rl_set_bool(out, m != 0);
+		return 0;
+	}
+	return host_call_slow(f, fn_id, bound, preds, out);
+}
+
 /* ---- request set-up ------------------------------------------------------- */
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -247,10 +263,19 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
+/* names are short: a byte loop, not a memcmp call per attribute */
+static bool same_bytes(const char *a, const char *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 static bool attr_find(const rl_attr *v, uint32_t n, const char *k, uint32_t kn, expr_value *out)
 {
 	for (uint32_t i = 0; i < n; i++)
-		if (v[i].key.n == kn && memcmp(v[i].key.p, k, kn) == 0) {
+		if (v[i].key.n == kn && same_bytes(v[i].key.p, k, kn)) {
 			*out = v[i].val;
 			return true;
 		}
@@ -535,9 +560,8 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		}
 	}
 	out->applied = bump_alloc(&bm, (p->nrules + 1) * sizeof *out->applied);
-	int *fired = bump_alloc(&bm, (p->nrules + 1) * sizeof *fired);
 	if (!x->items || !x->disc || !x->elig || !x->d || !x->w || !x->idx || !out->lines ||
-	    !out->applied || !fired) {
+	    !out->applied) {
 		out->status = RL_NOMEM;
 		return;
 	}
@@ -650,27 +674,32 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	}
 	for (uint32_t ri = 0; ri < p->nrules; ri++) {
 		const rl_rule *r = &p->rules[ri];
-		if (anon && (r->points_only || r->has_limit))
-			continue;
-		bool hold = true;
-		for (uint32_t s = 0; s < r->nsegs && hold; s++)
-			hold = x->seg[r->segs[s]] == 1;
-		if (!hold)
-			continue;
-		if (r->experiment != -1) {
-			int var = r->experiment >= 0 ? x->variant[r->experiment] : -1;
-			if (var < 0 || (r->variant >= 0 && var != r->variant))
+		/* the gates most rules have none of, tested at once */
+		if (__builtin_expect(r->nsegs | (uint32_t)(r->experiment + 1) | r->has_limit |
+				(anon & r->points_only), 0)) {
+			if (anon && (r->points_only || r->has_limit))
+				continue;
+			bool hold = true;
+			for (uint32_t s = 0; s < r->nsegs && hold; s++)
+				hold = x->seg[r->segs[s]] == 1;
+			if (!hold)
+				continue;
+			if (r->experiment != -1) {
+				int var = r->experiment >= 0 ? x->variant[r->experiment] : -1;
+				if (var < 0 || (r->variant >= 0 && var != r->variant))
+					continue;
+			}
+			if (r->has_limit && !limit_allows(r, cust, ts))
 				continue;
 		}
-		if (r->has_limit && !limit_allows(r, cust, ts))
-			continue;
 		bool w = false;
 		int wrc;
-		if (r->when_any_pred >= 0) { /* any_item over a shared predicate */
+		if (r->when_any_pred >= 0) /* any_item over a shared predicate */
 			wrc = pred_any(x, (uint32_t)r->when_any_pred, &w);
-		} else {
+		else if (r->when.kind == RC_EXPR) /* f.item is NULL here: nothing to keep */
+			wrc = expr_eval_bool(r->when.e, &x->f, &w);
+		else
 			wrc = rl_code_bool(x, &r->when, -1, true, &w);
-		}
 		if (wrc) {
 			rl_ctx_warn(x, (int)ri, "%s", x->f.err);
 			continue;
@@ -691,7 +720,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 			a->message.p = r->message;
 			a->message.n = r->message_n;
 		}
-		fired[nfired++] = (int)ri;
+		nfired++;
 		for (uint32_t k = 0; k < r->ncoupons; k++)
 			coupon_fired[r->coupons[k]] = true;
 		if (r->stop)
@@ -743,7 +772,11 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 			ref = 0;
 		int64_t np, nb;
 		__int128 nn = num, nd = den;
-		if (r->has_mult) {
+		if (r->has_mult && r->mult_x100 > 0 && r->mult_x100 % 100 == 0 && nd == 1) {
+			/* a whole multiplier on a whole product (×2 on ×1): the
+			 * reduced fraction without the gcd loops' divisions */
+			nn *= r->mult_x100 / 100;
+		} else if (r->has_mult) {
 			int64_t g = gcd64(r->mult_x100, 100);
 			if (g == 0) { /* multiplier 0 */
 				nn = 0;
@@ -813,8 +846,11 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		if (a->message.p)
 			out->messages[out->nmessages++] = a->message;
 		if (a->discount > 0 || a->points > 0 || a->bonus_points > 0 || a->has_multiplier ||
-		    a->referrer_bonus_points > 0 || a->message.p)
-			out->applied[na++] = *a;
+		    a->referrer_bonus_points > 0 || a->message.p) {
+			if (na != k)
+				out->applied[na] = *a;
+			na++;
+		}
 	}
 	out->napplied = na;
 

@@ -103,19 +103,25 @@ static inline int rl_pred_line(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
 	}
 	return rl_pred_line_eval(x, k, i, out);
 }
-/* The lines where predicate k holds as a mask (baskets of at most 64
- * lines), asking every line in order as a loop of rl_pred_line would:
- * 0 and *mask, or -1 at the first line whose evaluation fails. */
-int rl_pred_mask_eval(rl_ctx *x, uint32_t k, uint64_t *mask);
-static inline int rl_pred_mask(rl_ctx *x, uint32_t k, uint64_t *mask)
+/* With x->pbits: true and the lines where predicate k holds when every
+ * line's value is known already. */
+static inline bool rl_pred_known(const rl_ctx *x, uint32_t k, uint64_t *mask)
 {
 	const uint64_t *pb = &x->pbits[2 * (size_t)k];
 	uint32_t n = x->b->nitems;
-	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-	if (pb[0] == all) {
-		*mask = pb[1];
+	if (pb[0] != (n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1))
+		return false;
+	*mask = pb[1];
+	return true;
+}
+/* The lines where predicate k holds as a mask (with x->pbits), asking
+ * every line in order as a loop of rl_pred_line would: 0 and *mask, or -1
+ * at the first line whose evaluation fails. */
+int rl_pred_mask_eval(rl_ctx *x, uint32_t k, uint64_t *mask);
+static inline int rl_pred_mask(rl_ctx *x, uint32_t k, uint64_t *mask)
+{
+	if (rl_pred_known(x, k, mask))
 		return 0;
-	}
 	return rl_pred_mask_eval(x, k, mask);
 }
 

@@ -258,16 +258,6 @@ int rl_pred_when_any(rl_loader *L, const yd_node *nd)
 	return intern(L, s + pa, pb - pa, pos_at(pos, s, pa), 0);
 }
 
-/* Predicate k on line i through lang/, item scope on line i. */
-static int pred_run(rl_ctx *x, const rl_pred *pr, uint32_t i, bool *out)
-{
-	const expr_value *saved = x->f.item;
-	x->f.item = &x->items[(size_t)i * IS_N];
-	int rc = expr_eval_bool(pr->code.e, &x->f, out);
-	x->f.item = saved;
-	return rc;
-}
-
 /* A memoised predicate asked on one line is evaluated on every line whose
  * value is not known yet: one pass instead of a call per line and asker.
  * Only pure predicates get here (no net, no segment(): a segment evaluated
@@ -278,19 +268,23 @@ static int pred_fill(rl_ctx *x, const rl_pred *pr, uint64_t *pb, uint32_t i, boo
 {
 	uint32_t n = x->b->nitems;
 	uint64_t known = pb[0], val = pb[1];
+	const expr_value *saved = x->f.item;
+	const expr *e = pr->code.e;
+	size_t used = x->f.scratch_used;
 	int rc = 0;
 	for (uint32_t j = 0; j < n; j++) {
 		if (known >> j & 1)
 			continue;
 		bool h;
+		x->f.item = &x->items[(size_t)j * IS_N];
 		if (j == i) {
-			rc = pred_run(x, pr, j, &h);
+			rc = expr_eval_bool(e, &x->f, &h);
+			used = x->f.scratch_used; /* line i's strings are kept, as asked */
 			if (rc)
 				continue;
 			*out = h;
 		} else {
-			size_t used = x->f.scratch_used;
-			int r = pred_run(x, pr, j, &h);
+			int r = expr_eval_bool(e, &x->f, &h);
 			x->f.scratch_used = used;
 			if (r)
 				continue;
@@ -298,6 +292,7 @@ static int pred_fill(rl_ctx *x, const rl_pred *pr, uint64_t *pb, uint32_t i, boo
 		known |= (uint64_t)1 << j;
 		val |= (uint64_t)h << j;
 	}
+	x->f.item = saved;
 	pb[0] = known;
 	pb[1] = val;
 	return rc;
