@@ -204,6 +204,9 @@ void opc_write_outcome(reply *r, yajl_gen g, const program *p, const request *re
 			program_variant_name(p, (uint32_t)e->experiment, (uint32_t)e->variant));
 	}
 	yajl_gen_map_close(g);
+	/* global holdout (doc/experiments.md): listed only when true */
+	if (cust && cust->id.p && rl_held_out(p, cust->id.p, cust->id.n))
+		reply_bool(g, "holdout", true);
 
 	reply_key(g, "coupons");
 	yajl_gen_array_open(g);
@@ -336,6 +339,8 @@ void opc_write_profile(yajl_gen g, const program *p, const store_cust *c, int64_
 			opc_str(g, program_experiment_name(p, e), program_variant_name(p, e, (uint32_t)var));
 	}
 	yajl_gen_map_close(g);
+	if (rl_held_out(p, c->id, c->idlen))
+		reply_bool(g, "holdout", true);
 }
 
 opc_pending *opc_pending_new(op_ctx *ctx, request *req, reply *r, const rl_outcome *o)

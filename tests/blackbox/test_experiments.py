@@ -99,7 +99,7 @@ def test_quote_assignment_and_holdout(d):
         # 10000 // 100 = 100 points, nothing else: no promo, no experiment
         assert rules_of(q) == ["base-earn"] and q["points"]["earned"] == 100
         assert q["experiments"] == {}
-        assert q.get("holdout", True) is True  # listed when the engine writes it
+        assert q["holdout"] is True
     for cid in treat:
         q = c.send(quote(cid))
         assert rules_of(q) == ["base-earn", "promo", "treat-bonus"] and q["points"]["earned"] == 157
@@ -134,7 +134,8 @@ def test_exposure_recorded_once_with_the_first_purchase(d):
     b = c.send(purchase("T-2", cid, ts=T0 + 3600))
     assert b["ok"] and b["experiments"] == a["experiments"]
     h = c.send(purchase("T-3", hid, ts=T0))
-    assert h["ok"] and h["experiments"] == {} and rules_of(h) == ["base-earn"]
+    assert h["ok"] and h["experiments"] == {} and rules_of(h) == ["base-earn"] and h["holdout"] is True
+    assert "holdout" not in a
     c.send(purchase("T-4", None, ts=T0))
     # one row, the first purchase's time and the variant; none for the
     # held-out customer or the anonymous basket
@@ -147,7 +148,7 @@ def test_exposure_recorded_once_with_the_first_purchase(d):
     p = c.send({"op": "customer", "customer": cid})
     assert p["ok"] and p["experiments"] == {"promo-test": got[cid]} and "holdout" not in p
     p = c.send({"op": "customer", "customer": hid})
-    assert p["ok"] and p["experiments"] == {} and p.get("holdout", True) is True
+    assert p["ok"] and p["experiments"] == {} and p["holdout"] is True
 
 
 def test_assignment_survives_restart(daemon):
