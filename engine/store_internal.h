@@ -40,6 +40,9 @@ struct store {
 	bool in_group;          /* BEGIN issued, COMMIT not yet */
 	uint64_t group;         /* number of the open (or next) group */
 	size_t group_writes;
+	size_t writes_at_check;  /* group_writes when the commit timer last ran */
+	int64_t group_t0_us;     /* monotonic time of the open group's first write */
+	bool held;              /* group waits for the running sync (store_sync.c) */
 	struct store_waiter *wait_head, *wait_tail;
 	size_t pending;
 	bool in_write;          /* between store_write_begin and _end/_abort */
@@ -62,6 +65,8 @@ void store_run_waiters(store *s, struct store_waiter *w, bool ok);
 int store_sync_start(store *s);
 int store_sync_committed(store *s, struct store_waiter *head, struct store_waiter *tail);
 bool store_sync_attach(store *s, struct store_waiter *w);
+bool store_sync_busy(const store *s); /* a sync is running or its answer not yet handled */
+void store_group_sync_done(store *s); /* store_sync.c -> store_sqlite.c: a sync returned */
 void store_sync_now(store *s);   /* sync here and run every committed group */
 void store_sync_stop(store *s);
 

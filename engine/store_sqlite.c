@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -134,6 +135,8 @@ static int group_commit(store *s)
 	}
 	s->group++;
 	s->group_writes = 0;
+	s->writes_at_check = 0;
+	s->held = false;
 	struct store_waiter *w = s->wait_head, *tail = s->wait_tail;
 	s->wait_head = s->wait_tail = NULL;
 	if (ok && w && s->sync && store_sync_committed(s, w, tail) == 0)
@@ -151,6 +154,30 @@ static int group_commit(store *s)
 	return ok ? 0 : -1;
 }
 
+static void arm_timer(store *s, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	if (s->timer_armed && ms > 0)
+		return; /* the earlier deadline stands */
+	evtimer_add(s->timer, &tv);
+	s->timer_armed = true;
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The commit timer fires once per loop pass, after that pass's reads.
+ * The group commits now unless a sync is running: its writes could not
+ * be answered before the next sync anyway, so it keeps growing until that
+ * sync returns (store_group_sync_done), and one COMMIT and one fdatasync
+ * then cover everything that arrived meanwhile. With `batch` it also
+ * keeps growing while requests keep arriving, for at most
+ * batch_max_delay_ms; a lone write commits as soon as the loop has
+ * nothing more to read, never later than `always` would. */
 static void timer_cb(evutil_socket_t fd, short what, void *ud)
 {
 	(void)fd;
@@ -158,12 +185,30 @@ static void timer_cb(evutil_socket_t fd, short what, void *ud)
 	store *s = ud;
 	s->timer_armed = false;
 	if (s->in_write) { /* cannot happen from the loop; try again */
-		struct timeval tv = { 0, 0 };
-		evtimer_add(s->timer, &tv);
-		s->timer_armed = true;
+		arm_timer(s, 0);
 		return;
 	}
+	if (s->group_writes && s->group_writes < GROUP_MAX_WRITES) {
+		if (s->cfg.durability == STORE_BATCH) {
+			bool more = s->group_writes != s->writes_at_check;
+			s->writes_at_check = s->group_writes;
+			if (more && mono_us() - s->group_t0_us < (int64_t)s->cfg.batch_max_delay_ms * 1000) {
+				arm_timer(s, 0);
+				return;
+			}
+		}
+		if (s->sync && store_sync_busy(s)) {
+			s->held = true;
+			return;
+		}
+	}
 	group_commit(s);
+}
+
+void store_group_sync_done(store *s)
+{
+	if (s->held && !s->in_write)
+		group_commit(s);
 }
 
 static void evict_cb(evutil_socket_t fd, short what, void *ud)
@@ -183,15 +228,6 @@ void store_cache_over(store *s)
 		event_active(s->evict_ev, 0, 0);
 		s->evict_armed = true;
 	}
-}
-
-static void arm_timer(store *s, int ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	if (s->timer_armed && ms > 0)
-		return; /* the earlier deadline stands */
-	evtimer_add(s->timer, &tv);
-	s->timer_armed = true;
 }
 
 int store_write_begin(store *s)
@@ -266,10 +302,12 @@ void store_write_end(store *s, store_done_fn done, void *ud)
 		group_commit(s);
 		return;
 	}
-	if (s->cfg.durability == STORE_BATCH && s->group_writes < GROUP_MAX_WRITES)
-		arm_timer(s, s->cfg.batch_max_delay_ms > 0 ? s->cfg.batch_max_delay_ms : 0);
-	else
+	if (s->group_writes == 1)
+		s->group_t0_us = mono_us();
+	if (!s->timer_armed) {
+		s->writes_at_check = s->group_writes;
 		arm_timer(s, 0);
+	}
 }
 
 bool store_after_commit(store *s, store_done_fn done, void *ud)

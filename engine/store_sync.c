@@ -102,6 +102,12 @@ static void notify_cb(evutil_socket_t fd, short what, void *ud)
 	while (read(fd, buf, sizeof buf) > 0)
 		;
 	run_ready(ud);
+	store_group_sync_done(ud); /* a group held for this sync commits now */
+}
+
+bool store_sync_busy(const store *s)
+{
+	return s->sync && s->sync->head; /* batches wait until their sync is handled */
 }
 
 int store_sync_start(store *s)
