@@ -9,8 +9,9 @@ pkgs="gcc make autoconf automake pkg-config tzdata python3
 if [ "${1:-}" = --test ]; then
 	# pytest for the black-box tests, clang for the fuzz targets, valgrind
 	# for the leak check, chromium to render the experiment report, sqlite3
-	# to inspect stores by hand when a test fails
-	pkgs="$pkgs python3-pytest clang libclang-rt-14-dev valgrind chromium sqlite3"
+	# to inspect stores by hand when a test fails, python3-xxhash to check the
+	# experiment assignment against an independent implementation
+	pkgs="$pkgs python3-pytest python3-xxhash clang libclang-rt-14-dev valgrind chromium sqlite3"
 fi
 missing=""
 for p in $pkgs; do
