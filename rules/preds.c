@@ -140,6 +140,50 @@ static void rewrite(rl_loader *L, char *buf, size_t n, expr_pos pos, int depth, 
 	}
 }
 
+/* `item.sku == "LIT"` / `item.category == 'LIT'` with blanks around, LIT
+ * without a backslash (so its bytes are the string's: lang/ has already
+ * checked them when this runs after a successful compile). */
+static void native_form(const char *s, size_t n, rl_pred_nat *nat)
+{
+	memset(nat, 0, sizeof *nat);
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	uint32_t slot;
+	if (n - i >= 8 && memcmp(s + i, "item.sku", 8) == 0) {
+		slot = IS_SKU;
+		i += 8;
+	} else if (n - i >= 13 && memcmp(s + i, "item.category", 13) == 0) {
+		slot = IS_CATEGORY;
+		i += 13;
+	} else {
+		return;
+	}
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	if (n - i < 4 || s[i] != '=' || s[i + 1] != '=')
+		return;
+	i += 2;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	if (i >= n || (s[i] != '"' && s[i] != '\''))
+		return;
+	char q = s[i++];
+	size_t a = i;
+	while (i < n && s[i] != q && s[i] != '\\')
+		i++;
+	if (i >= n || s[i] != q)
+		return;
+	size_t b = i++;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	if (i != n)
+		return;
+	nat->slot = slot + 1;
+	nat->off = (uint32_t)a;
+	nat->n = (uint32_t)(b - a);
+}
+
 /* Index of the predicate with this text, compiling it on first sight; -1
  * when it does not compile alone (the caller leaves the call as written). */
 static int intern(rl_loader *L, const char *text, size_t n, expr_pos pos, int depth)
@@ -183,7 +227,15 @@ static int intern(rl_loader *L, const char *text, size_t n, expr_pos pos, int de
 	p->exprs[p->nexprs++] = e;
 	rl_pred *pr = &p->preds[p->npreds];
 	memset(pr, 0, sizeof *pr);
-	pr->text = arena_strndup(&p->mem, text, n); /* the key: as written */
+	/* the key: as written, after its rl_pred_nat header (eval_ctx.h) */
+	char *t = arena_alloc(&p->mem, sizeof(rl_pred_nat) + n + 1);
+	if (!t)
+		return -1; /* the call stays as written */
+	rl_pred_nat *nat = (rl_pred_nat *)(void *)t;
+	memcpy(t + sizeof *nat, text, n);
+	t[sizeof *nat + n] = 0;
+	native_form(t + sizeof *nat, n, nat);
+	pr->text = t + sizeof *nat;
 	pr->n = (uint32_t)n;
 	pr->code.kind = RC_EXPR;
 	pr->code.e = e;
@@ -268,6 +320,21 @@ static int pred_fill(rl_ctx *x, const rl_pred *pr, uint64_t *pb, uint32_t i, boo
 {
 	uint32_t n = x->b->nitems;
 	uint64_t known = pb[0], val = pb[1];
+	const rl_pred_nat *nat = rl_pred_nat_of(pr);
+	if (nat->slot) { /* item.FIELD == "LIT": every line, no lang/ */
+		const char *lit = pr->text + nat->off;
+		uint32_t ln = nat->n;
+		val = 0;
+		for (uint32_t j = 0; j < n; j++) {
+			const expr_value *v = &x->items[(size_t)j * IS_N + nat->slot - 1];
+			bool h = v->t == EV_STR && v->u.s.n == ln && (ln == 0 || memcmp(v->u.s.p, lit, ln) == 0);
+			val |= (uint64_t)h << j;
+		}
+		pb[0] = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+		pb[1] = val;
+		*out = val >> i & 1;
+		return 0;
+	}
 	const expr_value *saved = x->f.item;
 	const expr *e = pr->code.e;
 	size_t used = x->f.scratch_used;
