@@ -187,38 +187,7 @@ void store_cache_evict(store *s)
 	}
 }
 
-/* ---- attrs as JSON text --------------------------------------------------- */
-
-static char *attrs_json(const store_cust *c, size_t *len)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-	if (!g)
-		return NULL;
-	yajl_gen_map_open(g);
-	for (uint32_t i = 0; i < c->nattrs; i++) {
-		const store_attr *a = &c->attrs[i];
-		yajl_gen_string(g, (const unsigned char *)a->key, a->keylen);
-		switch (a->val.t) {
-		case EV_BOOL: yajl_gen_bool(g, a->val.u.b); break;
-		case EV_INT: yajl_gen_integer(g, a->val.u.i); break;
-		case EV_FLOAT: yajl_gen_double(g, a->val.u.f); break;
-		case EV_STR: yajl_gen_string(g, (const unsigned char *)a->val.u.s.p, a->val.u.s.n); break;
-		default: yajl_gen_null(g); break;
-		}
-	}
-	yajl_gen_map_close(g);
-	const unsigned char *buf;
-	size_t n;
-	yajl_gen_get_buf(g, &buf, &n);
-	char *out = malloc(n + 1);
-	if (out) {
-		memcpy(out, buf, n);
-		out[n] = 0;
-		*len = n;
-	}
-	yajl_gen_free(g);
-	return out;
-}
+/* ---- attrs ------------------------------------------------------------- */
 
 static int set_attr(store_cust *c, const char *key, size_t keylen, expr_value v)
 {
@@ -411,21 +380,6 @@ out:
 	return rc;
 }
 
-static char *gen_text(yajl_gen g, size_t *len)
-{
-	const unsigned char *buf;
-	size_t n;
-	yajl_gen_get_buf(g, &buf, &n);
-	char *out = malloc(n + 1);
-	if (out) {
-		memcpy(out, buf, n);
-		out[n] = 0;
-		*len = n;
-	}
-	yajl_gen_clear(g);
-	return out;
-}
-
 static int load_exposures(store *s, store_cust *c)
 {
 	sqlite3_stmt *st = store_stmt_get(s, ST_EXPO_GET);
@@ -555,14 +509,67 @@ store_cust *store_cust_create(store *s, const char *id, size_t n, int64_t ts,
 	return c;
 }
 
+/* One value of the shared generator: starts a new top-level value after
+ * what is already in the buffer. */
+static void json_attrs(yajl_gen g, const store_cust *c)
+{
+	yajl_gen_map_open(g);
+	for (uint32_t i = 0; i < c->nattrs; i++) {
+		const store_attr *a = &c->attrs[i];
+		yajl_gen_string(g, (const unsigned char *)a->key, a->keylen);
+		switch (a->val.t) {
+		case EV_BOOL: yajl_gen_bool(g, a->val.u.b); break;
+		case EV_INT: store_json_int(g, a->val.u.i); break;
+		case EV_FLOAT: yajl_gen_double(g, a->val.u.f); break;
+		case EV_STR: yajl_gen_string(g, (const unsigned char *)a->val.u.s.p, a->val.u.s.n); break;
+		default: yajl_gen_null(g); break;
+		}
+	}
+	yajl_gen_map_close(g);
+}
+
 int store_cust_save(store *s, store_cust *c)
 {
-	size_t alen = 0;
-	char *attrs = attrs_json(c, &alen);
-	if (!attrs) {
-		snprintf(s->err, sizeof s->err, "out of memory writing attrs");
-		return -1;
+	yajl_gen g = s->jg;
+	size_t off[5];
+	/* attrs, tierq, spend, fires back to back in one buffer */
+	yajl_gen_clear(g);
+	yajl_gen_reset(g, NULL);
+	off[0] = 0;
+	json_attrs(g, c);
+	off[1] = store_json_len(g);
+	yajl_gen_reset(g, NULL);
+	yajl_gen_map_open(g);
+	for (uint32_t i = 0; i < c->ntq; i++) {
+		if (!c->tq[i].qualified_at)
+			continue; /* never qualified: nothing to keep */
+		yajl_gen_string(g, (const unsigned char *)c->tq[i].tier, strlen(c->tq[i].tier));
+		store_json_int(g, c->tq[i].qualified_at);
 	}
+	yajl_gen_map_close(g);
+	off[2] = store_json_len(g);
+	yajl_gen_reset(g, NULL);
+	yajl_gen_array_open(g);
+	for (uint32_t i = 0; i < c->nspend; i++) {
+		yajl_gen_array_open(g);
+		store_json_int(g, c->spend[i].ts);
+		store_json_int(g, c->spend[i].amount);
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_array_close(g);
+	off[3] = store_json_len(g);
+	yajl_gen_reset(g, NULL);
+	yajl_gen_array_open(g);
+	for (uint32_t i = 0; i < c->nfires; i++) {
+		yajl_gen_array_open(g);
+		yajl_gen_string(g, (const unsigned char *)c->fires[i].rule, strlen(c->fires[i].rule));
+		store_json_int(g, c->fires[i].ts);
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_array_close(g);
+	const unsigned char *buf;
+	yajl_gen_get_buf(g, &buf, &off[4]);
+
 	sqlite3_stmt *st = store_stmt_get(s, ST_CUST_UPD);
 	store_bind_str(st, 1, c->id, c->idlen);
 	sqlite3_bind_int64(st, 2, c->points);
@@ -577,56 +584,13 @@ int store_cust_save(store *s, store_cust *c)
 	if (c->tier)
 		sqlite3_bind_int64(st, 9, c->tier_since);
 	store_bind_str(st, 10, c->lifted_txn, c->lifted_txn ? strlen(c->lifted_txn) : 0);
-	sqlite3_bind_text(st, 11, attrs, (int)alen, free);
-	yajl_gen g = yajl_gen_alloc(NULL);
-	if (!g)
-		goto nomem;
-	size_t n;
-	char *txt;
-	yajl_gen_map_open(g);
-	for (uint32_t i = 0; i < c->ntq; i++) {
-		if (!c->tq[i].qualified_at)
-			continue; /* never qualified: nothing to keep */
-		yajl_gen_string(g, (const unsigned char *)c->tq[i].tier, strlen(c->tq[i].tier));
-		yajl_gen_integer(g, c->tq[i].qualified_at);
-	}
-	yajl_gen_map_close(g);
-	if (!(txt = gen_text(g, &n)))
-		goto nomem_g;
-	sqlite3_bind_text(st, 12, txt, (int)n, free);
-	yajl_gen_reset(g, NULL);
-	yajl_gen_array_open(g);
-	for (uint32_t i = 0; i < c->nspend; i++) {
-		yajl_gen_array_open(g);
-		yajl_gen_integer(g, c->spend[i].ts);
-		yajl_gen_integer(g, c->spend[i].amount);
-		yajl_gen_array_close(g);
-	}
-	yajl_gen_array_close(g);
-	if (!(txt = gen_text(g, &n)))
-		goto nomem_g;
-	sqlite3_bind_text(st, 13, txt, (int)n, free);
-	yajl_gen_reset(g, NULL);
-	yajl_gen_array_open(g);
-	for (uint32_t i = 0; i < c->nfires; i++) {
-		yajl_gen_array_open(g);
-		yajl_gen_string(g, (const unsigned char *)c->fires[i].rule, strlen(c->fires[i].rule));
-		yajl_gen_integer(g, c->fires[i].ts);
-		yajl_gen_array_close(g);
-	}
-	yajl_gen_array_close(g);
-	if (!(txt = gen_text(g, &n)))
-		goto nomem_g;
-	sqlite3_bind_text(st, 14, txt, (int)n, free);
-	yajl_gen_free(g);
+	for (int k = 0; k < 4; k++) /* the buffer outlives the step: bound in place */
+		sqlite3_bind_text(st, 11 + k, (const char *)buf + off[k], (int)(off[k + 1] - off[k]), SQLITE_STATIC);
 	store_cust_touch(s, c);
-	return store_exec_stmt(s, ST_CUST_UPD);
-nomem_g:
-	yajl_gen_free(g);
-nomem:
-	sqlite3_reset(st);
-	snprintf(s->err, sizeof s->err, "out of memory writing a customer");
-	return -1;
+	int rc = store_exec_stmt(s, ST_CUST_UPD);
+	sqlite3_clear_bindings(st); /* nothing may point into the buffer once it is reused */
+	yajl_gen_clear(g);
+	return rc;
 }
 
 int64_t store_cust_tierq(const store_cust *c, const char *tier)

@@ -4,6 +4,7 @@
 #define ENGINE_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <yajl/yajl_gen.h>
 
 #include "engine/store.h"
 
@@ -36,6 +37,10 @@ struct store {
 	struct store_sync *sync; /* fdatasync thread (store_sync.c), or NULL */
 	int wal_fd;              /* its WAL descriptor, closed after sqlite3_close */
 	sqlite3_stmt *st[ST__COUNT];
+	/* the JSON columns of one statement are generated back to back into
+	 * this one generator's buffer (yajl_gen_reset between values) and
+	 * bound in place; cleared after the statement ran */
+	yajl_gen jg;
 
 	bool in_group;          /* BEGIN issued, COMMIT not yet */
 	uint64_t group;         /* number of the open (or next) group */
@@ -77,6 +82,29 @@ void store_cache_evict(store *s);
 void store_cache_over(store *s);            /* over budget: schedule an eviction */
 void store_cache_drop(store *s, store_cust *c); /* frees c */           /* clean entries until under budget */
 void store_cust_touch(store *s, store_cust *c); /* marks it written in the open group */
+
+/* yajl_gen_integer goes through sprintf; the JSON columns are mostly
+ * integers */
+static inline void store_json_int(yajl_gen g, long long v)
+{
+	char buf[24], *p = buf + sizeof buf;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	yajl_gen_number(g, p, (size_t)(buf + sizeof buf - p));
+}
+
+/* Length of the generator's buffer so far. */
+static inline size_t store_json_len(yajl_gen g)
+{
+	const unsigned char *b;
+	size_t n;
+	yajl_gen_get_buf(g, &b, &n);
+	return n;
+}
 
 static inline int store_bind_str(sqlite3_stmt *st, int i, const char *p, size_t n)
 {

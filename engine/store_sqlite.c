@@ -421,6 +421,10 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 			goto fail;
 		}
 	}
+	if (!(s->jg = yajl_gen_alloc(NULL))) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
 	s->max_bytes = (cfg->cache_mb ? cfg->cache_mb : 256) * (size_t)1024 * 1024;
 	store_cache_init(s);
 	if (!s->buckets) {
@@ -431,6 +435,8 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 	return s;
 fail:
 	store_sync_stop(s);
+	if (s->jg)
+		yajl_gen_free(s->jg);
 	if (s->timer)
 		event_free(s->timer);
 	if (s->evict_ev)
@@ -463,6 +469,7 @@ int store_close(store *s)
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	store_cache_free(s);
+	yajl_gen_free(s->jg);
 	/* A clean close checkpoints the WAL into the main file. */
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		rc = -1;

@@ -63,33 +63,38 @@ out:
 	return rc;
 }
 
-/* Binds the lines as JSON to parameter i of st (SQLite frees the text). */
-static int bind_lines(store *s, sqlite3_stmt *st, int i, const store_txn *t)
+/* Binds the lines as JSON to parameter i of st, in place in the store's
+ * generator: the caller runs the statement, then store_json_done. */
+static void bind_lines(store *s, sqlite3_stmt *st, int i, const store_txn *t)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
-	if (!g)
-		goto nomem;
+	yajl_gen g = s->jg;
+	yajl_gen_clear(g);
+	yajl_gen_reset(g, NULL);
 	yajl_gen_array_open(g);
 	for (uint32_t k = 0; k < t->nlines; k++) {
 		const store_txn_line *l = &t->lines[k];
 		yajl_gen_array_open(g);
 		yajl_gen_string(g, (const unsigned char *)(l->sku.p ? l->sku.p : ""), l->sku.n);
-		yajl_gen_integer(g, l->qty);
-		yajl_gen_integer(g, l->net);
-		yajl_gen_integer(g, l->refunded_qty);
-		yajl_gen_integer(g, l->refunded_net);
+		store_json_int(g, l->qty);
+		store_json_int(g, l->net);
+		store_json_int(g, l->refunded_qty);
+		store_json_int(g, l->refunded_net);
 		yajl_gen_array_close(g);
 	}
 	yajl_gen_array_close(g);
 	const unsigned char *buf;
 	size_t n;
 	yajl_gen_get_buf(g, &buf, &n);
-	int rc = sqlite3_bind_text(st, i, (const char *)buf, (int)n, SQLITE_TRANSIENT);
-	yajl_gen_free(g);
-	return rc == SQLITE_OK ? 0 : -1;
-nomem:
-	snprintf(s->err, sizeof s->err, "out of memory writing a transaction");
-	return -1;
+	sqlite3_bind_text(st, i, (const char *)buf, (int)n, SQLITE_STATIC);
+}
+
+/* Runs a statement with JSON bound in place, then lets go of the buffer. */
+static int exec_json(store *s, store_stmt which)
+{
+	int rc = store_exec_stmt(s, which);
+	sqlite3_clear_bindings(s->st[which]);
+	yajl_gen_clear(s->jg);
+	return rc;
 }
 
 int store_txn_get(store *s, const char *txn, size_t n, arena *mem, store_txn *t)
@@ -153,11 +158,8 @@ int store_txn_put(store *s, const store_txn *t)
 	sqlite3_bind_int64(st, 10, t->redeemed);
 	store_bind_str(st, 11, t->referrer.p, t->referrer.n);
 	sqlite3_bind_int64(st, 12, t->referrer_credit);
-	if (bind_lines(s, st, 13, t) < 0) {
-		sqlite3_reset(st);
-		return -1;
-	}
-	return store_exec_stmt(s, ST_TXN_INS);
+	bind_lines(s, st, 13, t);
+	return exec_json(s, ST_TXN_INS);
 }
 
 int store_txn_update_refunds(store *s, const store_txn *t)
@@ -170,9 +172,6 @@ int store_txn_update_refunds(store *s, const store_txn *t)
 	sqlite3_bind_int64(st, 5, t->spend_back);
 	sqlite3_bind_int64(st, 6, t->referrer_back);
 	sqlite3_bind_int(st, 7, t->complete);
-	if (bind_lines(s, st, 8, t) < 0) {
-		sqlite3_reset(st);
-		return -1;
-	}
-	return store_exec_stmt(s, ST_TXN_UPD_REFUND);
+	bind_lines(s, st, 8, t);
+	return exec_json(s, ST_TXN_UPD_REFUND);
 }
