@@ -263,19 +263,10 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-/* names are short: a byte loop, not a memcmp call per attribute */
-static bool same_bytes(const char *a, const char *b, uint32_t n)
+static inline bool attr_find(const rl_attr *v, uint32_t n, const char *k, uint32_t kn, expr_value *out)
 {
 	for (uint32_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
-static bool attr_find(const rl_attr *v, uint32_t n, const char *k, uint32_t kn, expr_value *out)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (v[i].key.n == kn && same_bytes(v[i].key.p, k, kn)) {
+		if (v[i].key.n == kn && rl_bytes_eq(v[i].key.p, k, kn)) {
 			*out = v[i].val;
 			return true;
 		}

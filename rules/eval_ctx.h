@@ -95,6 +95,15 @@ typedef struct rl_pred_nat {
 	uint32_t n;      /* LIT's length */
 	uint32_t pad;
 } rl_pred_nat;
+/* Equal bytes, for the short names and codes of a request: a loop the
+ * compiler keeps inline rather than a memcmp call each. */
+static inline bool rl_bytes_eq(const char *a, const char *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
 static inline const rl_pred_nat *rl_pred_nat_of(const rl_pred *pr)
 {
 	return (const rl_pred_nat *)(const void *)(pr->text - sizeof(rl_pred_nat));

@@ -327,7 +327,7 @@ static int pred_fill(rl_ctx *x, const rl_pred *pr, uint64_t *pb, uint32_t i, boo
 		val = 0;
 		for (uint32_t j = 0; j < n; j++) {
 			const expr_value *v = &x->items[(size_t)j * IS_N + nat->slot - 1];
-			bool h = v->t == EV_STR && v->u.s.n == ln && (ln == 0 || memcmp(v->u.s.p, lit, ln) == 0);
+			bool h = v->t == EV_STR && v->u.s.n == ln && rl_bytes_eq(v->u.s.p, lit, ln);
 			val |= (uint64_t)h << j;
 		}
 		pb[0] = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
