@@ -38,6 +38,7 @@ typedef struct cust {
 	int tier;
 	int64_t points, spend, count, last, bday_at, birth_month;
 	char city[32];
+	uint32_t idn, cityn;       /* lengths, measured once: not the rules' cost */
 	int64_t qa[3];             /* tier_qualified_at */
 } cust;
 
@@ -128,6 +129,7 @@ static int cust_find(const char *id, bool add)
 	cust *c = &custs[ncust];
 	memset(c, 0, sizeof *c);
 	snprintf(c->id, sizeof c->id, "%s", id);
+	c->idn = (uint32_t)strlen(c->id);
 	htab[i] = (int)ncust;
 	return (int)ncust++;
 }
@@ -262,7 +264,7 @@ static void eval_program(const purchase *p, arena *mem, digest *d, FILE *resp)
 	rl_customer rc;
 	memset(&rc, 0, sizeof rc);
 	rc.id.p = c->id;
-	rc.id.n = (uint32_t)strlen(c->id);
+	rc.id.n = c->idn;
 	rc.exists = true;
 	rc.points = c->points;
 	rc.lifetime_spend = c->spend;
@@ -279,7 +281,7 @@ static void eval_program(const purchase *p, arena *mem, digest *d, FILE *resp)
 		na++;
 	}
 	attrs[na].key = (rl_str){ "city", 4 };
-	attrs[na].val = expr_str(c->city, strlen(c->city));
+	attrs[na].val = expr_str(c->city, c->cityn);
 	na++;
 	rc.attrs = attrs;
 	rc.nattrs = na;
@@ -626,6 +628,7 @@ int main(int argc, char **argv)
 			c->birth_month = jint(o, "birthday_month");
 			c->bday_at = jint(o, "bday_reward_at");
 			snprintf(c->city, sizeof c->city, "%s", jstr(o, "city"));
+			c->cityn = (uint32_t)strlen(c->city);
 			for (int k = 0; k <= c->tier; k++)
 				c->qa[k] = t0 - 86400;
 			yajl_tree_free(o);
