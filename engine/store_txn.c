@@ -150,7 +150,8 @@ int store_txn_put(store *s, const store_txn *t)
 	store_bind_str(st, 2, t->op, strlen(t->op));
 	sqlite3_bind_int64(st, 3, (int64_t)t->content_hash);
 	store_bind_str(st, 4, t->customer.p, t->customer.n);
-	store_bind_str(st, 5, t->answer.p ? t->answer.p : "", t->answer.n);
+	/* the answer (~1 KB) stays put until the step below: no copy */
+	sqlite3_bind_text(st, 5, t->answer.p ? t->answer.p : "", (int)t->answer.n, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, t->ts);
 	sqlite3_bind_int64(st, 7, t->net);
 	sqlite3_bind_int64(st, 8, t->total);
@@ -159,7 +160,7 @@ int store_txn_put(store *s, const store_txn *t)
 	store_bind_str(st, 11, t->referrer.p, t->referrer.n);
 	sqlite3_bind_int64(st, 12, t->referrer_credit);
 	bind_lines(s, st, 13, t);
-	return exec_json(s, ST_TXN_INS);
+	return exec_json(s, ST_TXN_INS); /* clears the bindings: nothing points at the answer after */
 }
 
 int store_txn_update_refunds(store *s, const store_txn *t)
