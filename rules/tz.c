@@ -11,10 +11,11 @@
  * name for the life of the process, so a reload does not rebuild them.
  * Also the proleptic Gregorian day arithmetic (H. Hinnant's algorithms). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "rules/prog_impl.h"
 
@@ -74,7 +75,17 @@ static bool zone_name_ok(const char *name)
 			return false;
 	char path[256];
 	snprintf(path, sizeof path, "%s%s", TZ_DIR, name);
-	return access(path, R_OK) == 0;
+	/* a zone is a TZif file: a directory ("America") or a table
+	 * ("zone.tab") would load in the C library as UTC without a word */
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	char magic[4];
+	struct stat st;
+	bool ok = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)
+		&& fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
+	fclose(f);
+	return ok;
 }
 
 /* Build the table with TZ set to `name`; caller holds tz_lock. */

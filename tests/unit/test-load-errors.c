@@ -64,6 +64,15 @@ static void test_files(void)
 
 static void test_small(void)
 {
+	/* a directory of the tz database passed access() and loaded as UTC
+	 * without a word (found reviewing what the program fuzzer reaches) */
+	is_str(tr_errors("program: p\ntimezone: America\n"),
+		"program.yaml:2:11: unknown timezone 'America' (an IANA name such as Asia/Kolkata)",
+		"a tz database directory is no timezone");
+	is_str(tr_errors("program: p\ntimezone: zone.tab\n"),
+		"program.yaml:2:11: unknown timezone 'zone.tab' (an IANA name such as Asia/Kolkata)",
+		"a tz database table is no timezone");
+	is_str(tr_errors("program: p\ntimezone: America/New_York\n"), "", "a zone in a directory is one");
 	is_str(tr_errors("rules:\n  - name: a\n    points: 1\n    points: 2\n"),
 		"program.yaml:4:5: duplicate key 'points'", "duplicate key");
 	is_str(tr_errors("rules:\n  - name: a\n    stop: on\n    points: 1\n"),
