@@ -4,10 +4,13 @@
  * as a program file, then a few fixed baskets through rl_evaluate,
  * rl_tier_at and rl_customer_segments against a fixed customer.
  *
- * Two modes, chosen by the input itself so that one corpus holds both:
+ * Three modes, chosen by the input itself so that one corpus holds all:
  *   - input starting with "--lua": written as rules.lua next to a fixed
  *     program.yaml (the prefix is a Lua comment, the rest is Lua source):
  *     the Lua loader, rule{}/segment() checks and the sandbox;
+ *   - input starting with "#multi": split at lines "#--" into up to four
+ *     files program.yaml, a.yaml, b.lua, c.yaml (read in that order):
+ *     definitions across files, duplicates, Lua next to YAML;
  *   - anything else: written as program.yaml, alone in the directory.
  * Beyond "no crash, no leak, no UB, no hang" it checks what the engine
  * relies on: a refused program has at least one error, each with a file and
@@ -27,7 +30,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The program the Lua mode's rules.lua joins: tiers, a segment, an
- * experiment, so that Lua rules naming them can load. */
+ * experiment, so that Lua rules naming them can load (the examples' Lua
+ * rules load against it). */
 static const char lua_program[] =
 	"program: fuzz-lua\n"
 	"currency: INR\n"
@@ -41,12 +45,18 @@ static const char lua_program[] =
 	"  - name: gold\n"
 	"    qualify: spend_12m >= 1500000\n"
 	"segments:\n"
-	"  - name: regulars\n"
-	"    when: customer.purchase_count >= 10\n";
+	"  regulars: purchase_count >= 10\n"
+	"  lapsed: days_since_last_purchase > 90\n"
+	"experiments:\n"
+	"  - name: tuesday-points\n"
+	"    variants: {control: 50, double: 50}\n"
+	"    start: 2025-11-01\n";
 
 static char dir[64];
-static char yaml_path[96];
-static char lua_path[96];
+/* every file an input can become; the directory holds only these */
+enum { F_PROGRAM, F_RULES_LUA, F_A, F_B, F_C, F__N };
+static const char *const fnames[F__N] = { "program.yaml", "rules.lua", "a.yaml", "b.lua", "c.yaml" };
+static char paths[F__N][96];
 
 static void check(bool cond)
 {
@@ -56,8 +66,8 @@ static void check(bool cond)
 
 static void cleanup(void)
 {
-	unlink(yaml_path);
-	unlink(lua_path);
+	for (int i = 0; i < F__N; i++)
+		unlink(paths[i]);
 	rmdir(dir);
 }
 
@@ -65,8 +75,8 @@ static void setup(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/fuzz-program-XXXXXX");
 	check(mkdtemp(dir) != NULL);
-	snprintf(yaml_path, sizeof yaml_path, "%s/program.yaml", dir);
-	snprintf(lua_path, sizeof lua_path, "%s/rules.lua", dir);
+	for (int i = 0; i < F__N; i++)
+		snprintf(paths[i], sizeof paths[i], "%s/%s", dir, fnames[i]);
 	atexit(cleanup);
 }
 
@@ -76,6 +86,20 @@ static void put(const char *path, const void *p, size_t n)
 	check(f != NULL);
 	check(fwrite(p, 1, n, f) == n);
 	check(fclose(f) == 0);
+}
+
+/* The first line of [p, end) that starts with `mark`, or NULL. */
+static const char *line_at(const char *p, const char *end, const char *mark)
+{
+	size_t n = strlen(mark);
+	for (const char *l = p; l && (size_t)(end - l) >= n; ) {
+		if (memcmp(l, mark, n) == 0)
+			return l;
+		l = memchr(l, '\n', (size_t)(end - l));
+		if (l)
+			l++;
+	}
+	return NULL;
 }
 
 #define S(lit) ((rl_str){ (lit), (uint32_t)(sizeof(lit) - 1) })
@@ -177,9 +201,20 @@ static void exercise(const program *p, arena *mem)
 	const rl_customer *custs[] = { &cust, &fresh, NULL };
 	for (size_t ci = 0; ci < 3; ci++)
 		for (size_t bi = 0; bi < 3; bi++) {
-			rl_outcome o;
+			rl_outcome o, again;
+			uint64_t f0[PROGRAM_LUA_NSTATUS] = { 0 }, f1[PROGRAM_LUA_NSTATUS] = { 0 };
+			(void)program_lua_failures(p, f0);
 			rl_evaluate(p, custs[ci], &bs[bi], mem, &o);
 			check_outcome(p, &bs[bi], &o);
+			rl_evaluate(p, custs[ci], &bs[bi], mem, &again);
+			(void)program_lua_failures(p, f1);
+			/* a pure function: the same inputs, the same answer (doc/lua.md:
+			 * "no state survives a call") — unless a Lua call ran out of
+			 * memory, which depends on what the collector has freed */
+			check(f1[2] != f0[2] || (again.status == o.status && again.total == o.total
+				&& again.discount_total == o.discount_total && again.earned == o.earned
+				&& again.napplied == o.napplied && again.tier_after == o.tier_after
+				&& again.nsegments == o.nsegments && again.nexperiments == o.nexperiments));
 		}
 	int64_t *after = arena_calloc(mem, nt + 1, sizeof *after);
 	check(after != NULL);
@@ -205,13 +240,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > 256 * 1024)
 		return 0;
-	bool lua = size >= 5 && memcmp(data, "--lua", 5) == 0;
-	if (lua) {
-		put(yaml_path, lua_program, sizeof lua_program - 1);
-		put(lua_path, data, size);
+	for (int i = 0; i < F__N; i++)
+		unlink(paths[i]);
+	if (size >= 5 && memcmp(data, "--lua", 5) == 0) {
+		put(paths[F_PROGRAM], lua_program, sizeof lua_program - 1);
+		put(paths[F_RULES_LUA], data, size);
+	} else if (size >= 6 && memcmp(data, "#multi", 6) == 0) {
+		static const int order[] = { F_PROGRAM, F_A, F_B, F_C };
+		const char *p = (const char *)data, *end = p + size;
+		for (size_t k = 0; k < 4 && p; k++) {
+			const char *cut = line_at(p, end, "#--\n");
+			put(paths[order[k]], p, (size_t)((cut ? cut : end) - p));
+			p = cut ? cut + 4 : NULL;
+		}
 	} else {
-		unlink(lua_path);
-		put(yaml_path, data, size);
+		put(paths[F_PROGRAM], data, size);
 	}
 	/* small sandbox budgets: a runaway rule costs the fuzzer little time
 	 * and still reaches the budget paths */
