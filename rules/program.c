@@ -108,6 +108,28 @@ int rl_tier_ctx(rl_ctx *x, const rl_customer *cust, int64_t ts, bool commit, int
 	uint32_t saved_n = tv->u.s.n;
 	rl_set_null(tv);
 	int best = 0;
+	bool lua = false;
+	for (uint32_t i = 1; i < p->ntiers && !commit; i++)
+		lua |= p->tiers[i].qualify.kind == RC_LUA;
+	if (!commit && !lua) {
+		/* the highest tier that holds: from the top, and a tier kept by
+		 * its grace needs no qualify (nothing but the answer depends on
+		 * evaluating an expression one: it sees customer names only and
+		 * its errors are silent; a Lua qualify keeps the full loop, for
+		 * its budgets and failure counts) */
+		for (uint32_t i = p->ntiers; i-- > 1;) {
+			int64_t qa = cust->tier_qualified_at && i < cust->ntiers ? cust->tier_qualified_at[i] : 0;
+			bool q = qa != 0 && ts - qa < p->tiers[i].keep_days * 86400;
+			if (!q && p->tiers[i].qualify.kind &&
+			    rl_code_bool(x, &p->tiers[i].qualify, -1, false, &q))
+				q = false;
+			if (q) {
+				best = (int)i;
+				break;
+			}
+		}
+		goto done;
+	}
 	for (uint32_t i = 0; i < p->ntiers; i++) {
 		int64_t qa = cust->tier_qualified_at && i < cust->ntiers ? cust->tier_qualified_at[i] : 0;
 		bool q = i == 0;
@@ -122,6 +144,7 @@ int rl_tier_ctx(rl_ctx *x, const rl_customer *cust, int64_t ts, bool commit, int
 		if (commit && qualified_at_out)
 			qualified_at_out[i] = q ? ts : qa;
 	}
+done:
 	if (saved_t == EV_STR)
 		rl_set_str(tv, saved_p, saved_n);
 	else
