@@ -91,6 +91,12 @@ static bool cfg_next(cfg_parser *cp, yaml_event_t *ev)
 		yaml_event_delete(ev);
 		return false;
 	}
+	/* "\0" in a quoted scalar: the setting would be cut short there */
+	if (ev->type == YAML_SCALAR_EVENT && memchr(ev->data.scalar.value, 0, ev->data.scalar.length)) {
+		cfg_fail(cp, ev->start_mark, "a NUL character is not allowed in the config");
+		yaml_event_delete(ev);
+		return false;
+	}
 	return true;
 }
 
@@ -198,6 +204,7 @@ static bool cfg_lua(cfg_parser *cp, yaml_event_t *ev, config *c)
 		cfg_skip(cp, ev);
 		return false;
 	}
+	bool seen[2] = { false, false };
 	for (;;) {
 		yaml_event_t k, v;
 		if (!cfg_next(cp, &k))
@@ -206,6 +213,15 @@ static bool cfg_lua(cfg_parser *cp, yaml_event_t *ev, config *c)
 			yaml_event_delete(&k);
 			return true;
 		}
+		int which = k.type != YAML_SCALAR_EVENT ? -1 : strcmp(scalar_text(&k), "instructions") == 0 ? 0
+			: strcmp(scalar_text(&k), "memory_kb") == 0 ? 1 : -1;
+		if (which >= 0 && seen[which]) {
+			cfg_fail(cp, k.start_mark, "duplicate key lua.%s", scalar_text(&k));
+			yaml_event_delete(&k);
+			return false;
+		}
+		if (which >= 0)
+			seen[which] = true;
 		if (k.type != YAML_SCALAR_EVENT) {
 			cfg_fail(cp, k.start_mark, "lua: keys must be strings");
 			yaml_event_delete(&k);
@@ -371,6 +387,10 @@ int config_load(config *c, const char *file, char *err, size_t errsz)
 				break;
 			}
 			state = 1;
+			/* settings already read (all known: an unknown key stops the
+			 * load), so that a second one is an error, not a silent override */
+			char seen[32][24];
+			size_t nseen = 0;
 			for (;;) {
 				yaml_event_t k, v;
 				if (!cfg_next(&cp, &k))
@@ -388,7 +408,19 @@ int config_load(config *c, const char *file, char *err, size_t errsz)
 					yaml_event_delete(&k);
 					break;
 				}
-				bool good = cfg_value(&cp, scalar_text(&k), k.start_mark, &v, c);
+				const char *key = scalar_text(&k);
+				bool dup = false;
+				for (size_t i = 0; i < nseen && !dup; i++)
+					dup = strcmp(seen[i], key) == 0;
+				if (dup) {
+					cfg_fail(&cp, k.start_mark, "duplicate key %s", key);
+					yaml_event_delete(&k);
+					yaml_event_delete(&v);
+					break;
+				}
+				bool good = cfg_value(&cp, key, k.start_mark, &v, c);
+				if (good && nseen < 32 && strlen(key) < sizeof seen[0])
+					strcpy(seen[nseen++], key);
 				yaml_event_delete(&k);
 				yaml_event_delete(&v);
 				if (!good)

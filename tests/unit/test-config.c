@@ -127,6 +127,13 @@ int main(void)
 	bad("- a\n- b\n", "1:1: the config must be one mapping of settings");
 	bad("rules: x\n---\nrules: y\n", "3:1: the config must be one mapping of settings");
 	bad("a: &x 1\n", "1:4: anchors and aliases are not allowed in the config");
+	/* a second setting silently overrode the first, and "\0" cut a string
+	 * short (found by probing what tests/fuzz/fuzz-config reaches) */
+	bad("rules: a\nsocket: /s\nrules: b\n", "3:1: duplicate key rules");
+	bad("lua: {instructions: 5000, instructions: 6000}\n", "1:27: duplicate key lua.instructions");
+	bad("lua: {memory_kb: 1024}\nlua: {memory_kb: 2048}\n", "2:1: duplicate key lua");
+	bad("socket: \"/run/a\\0b\"\n", "1:9: a NUL character is not allowed in the config");
+	bad("max_connections: \"1\\0x\"\n", "1:18: a NUL character is not allowed in the config");
 	bad("rules: \"x\n", "2:1: found unexpected end of stream");
 	bad("rules: x\n  bad indent: y\n", "2:13: mapping values are not allowed in this context");
 
