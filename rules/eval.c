@@ -590,6 +590,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	}
 	out->subtotal = subtotal;
 	x->net = subtotal;
+	rl_preds_prefill(x);
 	int64_t ts = b->ts;
 	rl_civil cv;
 	rl_civil_time(p, ts, &cv);

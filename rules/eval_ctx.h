@@ -144,6 +144,9 @@ static inline bool rl_pred_known(const rl_ctx *x, uint32_t k, uint64_t *mask)
  * every line in order as a loop of rl_pred_line would: 0 and *mask, or -1
  * at the first line whose evaluation fails. */
 int rl_pred_mask_eval(rl_ctx *x, uint32_t k, uint64_t *mask);
+/* With x->pbits and the lines set up: the item.FIELD == "LIT" predicates
+ * known on every line from the start (a small program's all of them). */
+void rl_preds_prefill(rl_ctx *x);
 static inline int rl_pred_mask(rl_ctx *x, uint32_t k, uint64_t *mask)
 {
 	if (rl_pred_known(x, k, mask))

@@ -391,6 +391,35 @@ int rl_pred_line_eval(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
 	return 0;
 }
 
+/* Predicates of the item.FIELD == "LIT" form filled for every line at the
+ * start of a request, while the lines are being read anyway: a compare per
+ * line and predicate, bounded so that a program of thousands of them
+ * still fills only those it asks. */
+#define PREFILL_MAX 1024
+void rl_preds_prefill(rl_ctx *x)
+{
+	const program *p = x->p;
+	uint32_t n = x->b->nitems;
+	if (!x->pbits || (size_t)p->npreds * n > PREFILL_MAX)
+		return;
+	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+	for (uint32_t k = 0; k < p->npreds; k++) {
+		const rl_pred *pr = &p->preds[k];
+		const rl_pred_nat *nat = rl_pred_nat_of(pr);
+		if (!nat->slot)
+			continue;
+		const char *lit = pr->text + nat->off;
+		uint32_t ln = nat->n;
+		uint64_t val = 0;
+		for (uint32_t j = 0; j < n; j++) {
+			const expr_value *v = &x->items[(size_t)j * IS_N + nat->slot - 1];
+			val |= (uint64_t)(v->t == EV_STR && v->u.s.n == ln && rl_bytes_eq(v->u.s.p, lit, ln)) << j;
+		}
+		x->pbits[2 * (size_t)k] = all;
+		x->pbits[2 * (size_t)k + 1] = val;
+	}
+}
+
 int rl_pred_mask_eval(rl_ctx *x, uint32_t k, uint64_t *mask)
 {
 	uint64_t m = 0;
