@@ -17,7 +17,7 @@ tests_unit_test_store_SOURCES = tests/unit/test-store.c \
 	engine/store_sqlite.c engine/store_schema.c engine/store_customer.c \
 	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS)
-tests_unit_test_store_LDADD = $(LANG_LIBS) $(EVENT_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS) -lpthread
+tests_unit_test_store_LDADD = $(LANG_LIBS) $(EVENT_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS) $(XXHASH_LIBS) -lpthread
 tests_unit_test_refund_SOURCES = tests/unit/test-refund.c rules/refund.c
 
 # loyaltyctl import/export

@@ -7,11 +7,13 @@
  * (JSON columns): changing them changes memory only, and store_cust_save
  * writes the row. Must not: decide anything about loyalty rules (the
  * handlers do). */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <yajl/yajl_gen.h>
+#include <xxhash.h>
 #include <yajl/yajl_tree.h>
 
 #include "engine/store_internal.h"
@@ -20,18 +22,14 @@
 
 static uint64_t hash_id(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return XXH3_64bits(p, n);
 }
 
 void store_cache_init(store *s)
 {
 	s->nbuckets = 1024;
 	s->buckets = calloc(s->nbuckets, sizeof *s->buckets);
+	s->bytes = s->buckets ? s->nbuckets * sizeof *s->buckets : 0;
 }
 
 static void attr_free(store_attr *a)
@@ -63,10 +61,32 @@ static void cust_free(store_cust *c)
 	free(c);
 }
 
+/* What the entry really holds in the C heap: every block's usable size plus
+ * malloc's per-block header, and its hash bucket. Counting nominal sizes
+ * instead let 1,000,000 cached customers take 50% more than cache_mb.
+ * The bucket array is counted apart (cache_grow). */
+#define HEAP_OVERHEAD 8
+static size_t heap(const void *p)
+{
+	return p ? malloc_usable_size((void *)p) + HEAP_OVERHEAD : 0;
+}
+
 static size_t cust_bytes(const store_cust *c)
 {
-	size_t b = sizeof *c + c->idlen + 64 + c->ntq * 48 + c->nattrs * 64
-		+ c->capspend * sizeof(store_spend) + c->capfires * 48 + c->nexposed * 48;
+	size_t b = heap(c) + heap(c->id) + heap(c->referred_by) + heap(c->tier)
+		+ heap(c->lifted_txn) + heap(c->tq) + heap(c->attrs) + heap(c->spend)
+		+ heap(c->fires) + heap(c->exposed);
+	for (uint32_t i = 0; i < c->ntq; i++)
+		b += heap(c->tq[i].tier);
+	for (uint32_t i = 0; i < c->nattrs; i++) {
+		b += heap(c->attrs[i].key);
+		if (c->attrs[i].val.t == EV_STR)
+			b += heap(c->attrs[i].val.u.s.p);
+	}
+	for (uint32_t i = 0; i < c->nfires; i++)
+		b += heap(c->fires[i].rule);
+	for (uint32_t i = 0; i < c->nexposed; i++)
+		b += heap(c->exposed[i]);
 	return b;
 }
 
@@ -123,6 +143,7 @@ static void cache_grow(store *s)
 		}
 	}
 	free(s->buckets);
+	s->bytes += (nb - s->nbuckets) * sizeof *b;
 	s->buckets = b;
 	s->nbuckets = nb;
 }

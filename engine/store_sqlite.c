@@ -350,6 +350,31 @@ void store_cache_stats(const store *s, size_t *entries, size_t *bytes)
 	*bytes = s->bytes;
 }
 
+/* cache_mb (running.md) is the memory the store may keep: the customer
+ * cache and SQLite's page cache share it, an eighth (256 KiB..64 MiB) going to
+ * pages. Left apart, a 64 MiB page cache came on top of the bound. */
+static size_t cache_total_bytes(const store_config *cfg)
+{
+	return (cfg->cache_mb ? cfg->cache_mb : 256) * (size_t)1024 * 1024;
+}
+
+static int page_cache_kib(const store_config *cfg)
+{
+	size_t kib = cache_total_bytes(cfg) / 8 / 1024;
+	if (kib < 256)
+		kib = 256;
+	if (kib > 65536)
+		kib = 65536;
+	return (int)kib;
+}
+
+static int sqlite_set_cache_kib(sqlite3 *db, int kib, char **msg)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", kib);
+	return sqlite3_exec(db, sql, NULL, NULL, msg);
+}
+
 store *store_open(struct event_base *base, const store_config *cfg, char *err, size_t errsz)
 {
 	store *s = calloc(1, sizeof *s);
@@ -379,7 +404,7 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 	     * into the WAL mid-group), and the WAL is copied into the file in
 	     * big checkpoints: each page of a hot B-tree is written once per
 	     * checkpoint, not once per group */
-	    || sqlite3_exec(s->db, "PRAGMA cache_size = -65536", NULL, NULL, &msg) != SQLITE_OK
+	    || sqlite_set_cache_kib(s->db, page_cache_kib(cfg), &msg) != SQLITE_OK
 	    /* each request's SAVEPOINT keeps the pages it first touches in a
 	     * sub-journal. Left at temp_store=FILE on purpose: that journal
 	     * then lives in memory in 64 KB chunks (SQLITE_CONFIG_STMTJRNL_SPILL)
@@ -428,7 +453,8 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 		snprintf(err, errsz, "out of memory");
 		goto fail;
 	}
-	s->max_bytes = (cfg->cache_mb ? cfg->cache_mb : 256) * (size_t)1024 * 1024;
+	/* cache_mb bounds the customers and SQLite's page cache together */
+	s->max_bytes = cache_total_bytes(cfg) - (size_t)page_cache_kib(cfg) * 1024;
 	store_cache_init(s);
 	if (!s->buckets) {
 		snprintf(err, errsz, "out of memory");
