@@ -6,36 +6,17 @@ void op_adjust(op_ctx *ctx, request *req, reply *r)
 {
 	if (opc_check_txn(ctx, req, r, "adjust"))
 		return;
-	if (!req->customer.p) {
-		reply_error(r, "bad_request", "customer is required");
-		return;
-	}
 	if (!req->has_points) {
 		reply_error(r, "bad_request", "points is required");
 		return;
 	}
 	int64_t ts = opc_ts(ctx, req);
-	store_cust *c;
-	int rc = store_cust_get(ctx->store, req->customer.p, req->customer.n, &c);
-	if (rc < 0) {
-		reply_error(r, "unavailable", "the store could not be read: %s", store_errmsg(ctx->store));
+	store_cust *c = opc_existing_customer(ctx, req, r);
+	if (!c)
 		return;
-	}
-	if (rc == 1) {
-		reply_error(r, "not_found", "customer %.*s does not exist",
-			(int)(req->customer.n > 200 ? 200 : req->customer.n), req->customer.p);
+	opc_pending *pd = opc_write_begin(ctx, req, r, NULL);
+	if (!pd)
 		return;
-	}
-	opc_pending *pd = opc_pending_new(ctx, req, r, NULL);
-	if (!pd) {
-		reply_error(r, "internal", "out of memory");
-		return;
-	}
-	if (store_write_begin(ctx->store) < 0) {
-		reply_error(r, "unavailable", "the store could not be written: %s; the request had no effect",
-			store_errmsg(ctx->store));
-		return;
-	}
 	if (store_ledger_add(ctx->store, c, c->id, c->idlen, "adjust", req->points, req->txn.p, req->txn.n,
 			program_version(ctx->prog), ts, req->reason.p, req->reason.n) < 0
 	    || store_cust_save(ctx->store, c) < 0) {
@@ -50,20 +31,11 @@ void op_adjust(op_ctx *ctx, request *req, reply *r)
 	reply_int(g, "adjusted", req->points);
 	reply_int(g, "balance", c->points);
 	yajl_gen_map_close(g);
-	if (req->nwarnings) {
-		reply_key(g, "warnings");
-		yajl_gen_array_open(g);
-		reply_field_warnings(r, g);
-		yajl_gen_array_close(g);
-	}
-	size_t alen;
-	const char *ans = reply_members(r, &alen);
+	opc_field_warnings(r, g, req);
 	store_txn t = { .txn = req->txn, .op = "adjust", .content_hash = req->content_hash,
-		.customer = req->customer, .answer = { ans, (uint32_t)alen }, .ts = ts };
-	if (store_txn_put(ctx->store, &t) < 0) {
-		opc_unavailable(ctx, r);
+		.customer = req->customer, .ts = ts };
+	if (opc_txn_put(ctx, r, &t) < 0)
 		return;
-	}
 	reply_defer(r);
 	store_write_end(ctx->store, opc_commit_done, pd);
 }

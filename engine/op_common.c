@@ -360,6 +360,67 @@ opc_pending *opc_pending_new(op_ctx *ctx, request *req, reply *r, const rl_outco
 	return pd;
 }
 
+int opc_find_customer(op_ctx *ctx, request *req, reply *r, store_cust **out)
+{
+	if (!req->customer.p) {
+		reply_error(r, "bad_request", "customer is required");
+		return -1;
+	}
+	int rc = store_cust_get(ctx->store, req->customer.p, req->customer.n, out);
+	if (rc < 0) {
+		reply_error(r, "unavailable", "the store could not be read: %s", store_errmsg(ctx->store));
+		return -1;
+	}
+	return rc;
+}
+
+store_cust *opc_existing_customer(op_ctx *ctx, request *req, reply *r)
+{
+	store_cust *c;
+	int rc = opc_find_customer(ctx, req, r, &c);
+	if (rc == 1)
+		reply_error(r, "not_found", "customer %.*s does not exist",
+			(int)(req->customer.n > 200 ? 200 : req->customer.n), req->customer.p);
+	return rc == 0 ? c : NULL;
+}
+
+opc_pending *opc_write_begin(op_ctx *ctx, request *req, reply *r, const rl_outcome *o)
+{
+	opc_pending *pd = opc_pending_new(ctx, req, r, o);
+	if (!pd) {
+		reply_error(r, "internal", "out of memory");
+		return NULL;
+	}
+	if (store_write_begin(ctx->store) < 0) {
+		reply_error(r, "unavailable", "the store could not be written: %s; the request had no effect",
+			store_errmsg(ctx->store));
+		return NULL;
+	}
+	return pd;
+}
+
+void opc_field_warnings(reply *r, yajl_gen g, const request *req)
+{
+	if (!req->nwarnings)
+		return;
+	reply_key(g, "warnings");
+	yajl_gen_array_open(g);
+	reply_field_warnings(r, g);
+	yajl_gen_array_close(g);
+}
+
+int opc_txn_put(op_ctx *ctx, reply *r, store_txn *t)
+{
+	size_t alen;
+	const char *ans = reply_members(r, &alen);
+	t->answer = (rl_str){ ans, (uint32_t)alen };
+	if (store_txn_put(ctx->store, t) < 0) {
+		opc_unavailable(ctx, r);
+		return -1;
+	}
+	return 0;
+}
+
 void opc_commit_done(void *ud, bool ok)
 {
 	opc_pending *pd = ud;

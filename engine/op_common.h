@@ -62,6 +62,23 @@ void opc_replay(op_ctx *ctx, request *req, reply *r, const store_txn *t);
 /* Answers `unavailable` after undoing the request's write. */
 void opc_unavailable(op_ctx *ctx, reply *r);
 
+/* The request's `customer`: 0 found (*out set), 1 no such customer, -1
+ * when the request has been answered (customer missing, store error). */
+int opc_find_customer(op_ctx *ctx, request *req, reply *r, store_cust **out);
+/* Same, answering `not_found` for an unknown id: NULL when answered. */
+store_cust *opc_existing_customer(op_ctx *ctx, request *req, reply *r);
+
+/* Opens the request's write (its completion will answer through `r`);
+ * NULL when the request has been answered instead. */
+opc_pending *opc_write_begin(op_ctx *ctx, request *req, reply *r, const rl_outcome *o);
+
+/* The "warnings" member for the request's unknown fields, when it has any. */
+void opc_field_warnings(reply *r, yajl_gen g, const request *req);
+
+/* Stores t with the answer written so far (for replays). -1 after
+ * answering `unavailable`. */
+int opc_txn_put(op_ctx *ctx, reply *r, store_txn *t);
+
 
 
 /* quote and purchase: the customer (stored, new, or none), the

@@ -8,34 +8,21 @@
 
 void op_enroll(op_ctx *ctx, request *req, reply *r)
 {
-	if (!req->customer.p) {
-		reply_error(r, "bad_request", "customer is required");
-		return;
-	}
-	if (req->referred_by.p && req->referred_by.n == req->customer.n
+	if (req->customer.p && req->referred_by.p && req->referred_by.n == req->customer.n
 	    && memcmp(req->referred_by.p, req->customer.p, req->customer.n) == 0) {
 		reply_error(r, "bad_request", "referred_by names the customer itself");
 		return;
 	}
 	int64_t ts = opc_ts(ctx, req);
 	store_cust *c;
-	int rc = store_cust_get(ctx->store, req->customer.p, req->customer.n, &c);
-	if (rc < 0) {
-		reply_error(r, "unavailable", "the store could not be read: %s", store_errmsg(ctx->store));
+	int rc = opc_find_customer(ctx, req, r, &c);
+	if (rc < 0)
 		return;
-	}
 	if (rc == 1 && opc_check_new_id(ctx, req->customer, r) < 0)
 		return;
-	opc_pending *pd = opc_pending_new(ctx, req, r, NULL);
-	if (!pd) {
-		reply_error(r, "internal", "out of memory");
+	opc_pending *pd = opc_write_begin(ctx, req, r, NULL);
+	if (!pd)
 		return;
-	}
-	if (store_write_begin(ctx->store) < 0) {
-		reply_error(r, "unavailable", "the store could not be written: %s; the request had no effect",
-			store_errmsg(ctx->store));
-		return;
-	}
 	bool created = rc == 1;
 	if (created) {
 		c = store_cust_create(ctx->store, req->customer.p, req->customer.n, ts,

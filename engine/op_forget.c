@@ -8,31 +8,12 @@
 
 void op_forget(op_ctx *ctx, request *req, reply *r)
 {
-	if (!req->customer.p) {
-		reply_error(r, "bad_request", "customer is required");
+	store_cust *c = opc_existing_customer(ctx, req, r);
+	if (!c)
 		return;
-	}
-	store_cust *c;
-	int rc = store_cust_get(ctx->store, req->customer.p, req->customer.n, &c);
-	if (rc < 0) {
-		reply_error(r, "unavailable", "the store could not be read: %s", store_errmsg(ctx->store));
+	opc_pending *pd = opc_write_begin(ctx, req, r, NULL);
+	if (!pd)
 		return;
-	}
-	if (rc == 1) {
-		reply_error(r, "not_found", "customer %.*s does not exist",
-			(int)(req->customer.n > 200 ? 200 : req->customer.n), req->customer.p);
-		return;
-	}
-	opc_pending *pd = opc_pending_new(ctx, req, r, NULL);
-	if (!pd) {
-		reply_error(r, "internal", "out of memory");
-		return;
-	}
-	if (store_write_begin(ctx->store) < 0) {
-		reply_error(r, "unavailable", "the store could not be written: %s; the request had no effect",
-			store_errmsg(ctx->store));
-		return;
-	}
 	char anon[64];
 	if (store_cust_forget(ctx->store, c, anon, sizeof anon) < 0) {
 		opc_unavailable(ctx, r);

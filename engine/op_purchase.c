@@ -104,9 +104,6 @@ void op_purchase(op_ctx *ctx, request *req, reply *r)
 	store_txn t = { .txn = req->txn, .op = "purchase", .content_hash = req->content_hash,
 		.customer = req->customer, .ts = b.ts, .total = o->total,
 		.earned = o->earned, .redeemed = o->redeemed_points };
-	size_t alen;
-	const char *ans = reply_members(r, &alen);
-	t.answer = (rl_str){ ans, (uint32_t)alen };
 	t.nlines = req->basket.nitems;
 	t.lines = arena_calloc(req->mem, t.nlines ? t.nlines : 1, sizeof *t.lines);
 	if (!t.lines) {
@@ -120,16 +117,9 @@ void op_purchase(op_ctx *ctx, request *req, reply *r)
 		t.net += o->lines[i].net;
 	}
 
-	opc_pending *pd = opc_pending_new(ctx, req, r, o);
-	if (!pd) {
-		reply_error(r, "internal", "out of memory");
+	opc_pending *pd = opc_write_begin(ctx, req, r, o);
+	if (!pd)
 		return;
-	}
-	if (store_write_begin(ctx->store) < 0) {
-		reply_error(r, "unavailable", "the store could not be written: %s; the request had no effect",
-			store_errmsg(ctx->store));
-		return;
-	}
 	if (!b.anonymous) {
 		store_cust *c = b.c;
 		if (!c)
@@ -139,10 +129,8 @@ void op_purchase(op_ctx *ctx, request *req, reply *r)
 			return;
 		}
 	}
-	if (store_txn_put(ctx->store, &t) < 0) {
-		opc_unavailable(ctx, r);
+	if (opc_txn_put(ctx, r, &t) < 0)
 		return;
-	}
 	reply_defer(r);
 	store_write_end(ctx->store, opc_commit_done, pd);
 }

@@ -156,16 +156,9 @@ void op_refund(op_ctx *ctx, request *req, reply *r)
 	store_cust *ref = NULL;
 	if (calc.referrer_back > 0 && t.referrer.p && store_cust_get(s, t.referrer.p, t.referrer.n, &ref) != 0)
 		ref = NULL;
-	opc_pending *pd = opc_pending_new(ctx, req, r, NULL);
-	if (!pd) {
-		reply_error(r, "internal", "out of memory");
+	opc_pending *pd = opc_write_begin(ctx, req, r, NULL);
+	if (!pd)
 		return;
-	}
-	if (store_write_begin(s) < 0) {
-		reply_error(r, "unavailable", "the store could not be written: %s; the request had no effect",
-			store_errmsg(s));
-		return;
-	}
 	const char *rv = program_version(ctx->prog);
 	int before = -1, after = -1;
 	int64_t balance = 0;
@@ -216,20 +209,11 @@ void op_refund(op_ctx *ctx, request *req, reply *r)
 		reply_bool(g, "changed", before != after);
 		yajl_gen_map_close(g);
 	}
-	if (req->nwarnings) {
-		reply_key(g, "warnings");
-		yajl_gen_array_open(g);
-		reply_field_warnings(r, g);
-		yajl_gen_array_close(g);
-	}
-	size_t alen;
-	const char *ans = reply_members(r, &alen);
+	opc_field_warnings(r, g, req);
 	store_txn rt = { .txn = req->txn, .op = "refund", .content_hash = req->content_hash,
-		.customer = t.customer, .answer = { ans, (uint32_t)alen }, .ts = ts, .net = calc.net };
-	if (store_txn_put(s, &rt) < 0) {
-		opc_unavailable(ctx, r);
+		.customer = t.customer, .ts = ts, .net = calc.net };
+	if (opc_txn_put(ctx, r, &rt) < 0)
 		return;
-	}
 	reply_defer(r);
 	store_write_end(s, opc_commit_done, pd);
 }
