@@ -83,18 +83,6 @@ int rl_tier_ctx(rl_ctx *x, const rl_customer *c, int64_t ts, bool commit, int64_
 bool rl_segment_value(rl_ctx *x, uint32_t s);
 void rl_ctx_warn(rl_ctx *x, int rule, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* A shared predicate written `item.sku == "LIT"` or `item.category ==
- * "LIT"` (no escapes) is answered without lang/: the comparison of the
- * line's value with LIT, which is all lang/ would do (null or another
- * string: false). rules/preds.c records the form in a header placed just
- * before the predicate's text, in the same allocation (rl_pred is shared
- * with the loader; the header is preds.c's own). */
-typedef struct rl_pred_nat {
-	uint32_t slot;   /* item slot + 1 (IS_SKU, IS_CATEGORY); 0: not this form */
-	uint32_t off;    /* LIT's offset in the text */
-	uint32_t n;      /* LIT's length */
-	uint32_t pad;
-} rl_pred_nat;
 /* Equal bytes, for the short names and codes of a request: a loop the
  * compiler keeps inline rather than a memcmp call each. */
 static inline bool rl_bytes_eq(const char *a, const char *b, uint32_t n)
@@ -103,10 +91,6 @@ static inline bool rl_bytes_eq(const char *a, const char *b, uint32_t n)
 		if (a[i] != b[i])
 			return false;
 	return true;
-}
-static inline const rl_pred_nat *rl_pred_nat_of(const rl_pred *pr)
-{
-	return (const rl_pred_nat *)(const void *)(pr->text - sizeof(rl_pred_nat));
 }
 
 /* rules/preds.c: predicate k on line i (memoised when it may be); the

@@ -227,15 +227,14 @@ static int intern(rl_loader *L, const char *text, size_t n, expr_pos pos, int de
 	p->exprs[p->nexprs++] = e;
 	rl_pred *pr = &p->preds[p->npreds];
 	memset(pr, 0, sizeof *pr);
-	/* the key: as written, after its rl_pred_nat header (eval_ctx.h) */
-	char *t = arena_alloc(&p->mem, sizeof(rl_pred_nat) + n + 1);
+	/* the key: as written */
+	char *t = arena_alloc(&p->mem, n + 1);
 	if (!t)
 		return -1; /* the call stays as written */
-	rl_pred_nat *nat = (rl_pred_nat *)(void *)t;
-	memcpy(t + sizeof *nat, text, n);
-	t[sizeof *nat + n] = 0;
-	native_form(t + sizeof *nat, n, nat);
-	pr->text = t + sizeof *nat;
+	memcpy(t, text, n);
+	t[n] = 0;
+	native_form(t, n, &pr->nat);
+	pr->text = t;
 	pr->n = (uint32_t)n;
 	pr->code.kind = RC_EXPR;
 	pr->code.e = e;
@@ -320,7 +319,7 @@ static int pred_fill(rl_ctx *x, const rl_pred *pr, uint64_t *pb, uint32_t i, boo
 {
 	uint32_t n = x->b->nitems;
 	uint64_t known = pb[0], val = pb[1];
-	const rl_pred_nat *nat = rl_pred_nat_of(pr);
+	const rl_pred_nat *nat = &pr->nat;
 	if (nat->slot) { /* item.FIELD == "LIT": every line, no lang/ */
 		const char *lit = pr->text + nat->off;
 		uint32_t ln = nat->n;
@@ -405,7 +404,7 @@ void rl_preds_prefill(rl_ctx *x)
 	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
 	for (uint32_t k = 0; k < p->npreds; k++) {
 		const rl_pred *pr = &p->preds[k];
-		const rl_pred_nat *nat = rl_pred_nat_of(pr);
+		const rl_pred_nat *nat = &pr->nat;
 		if (!nat->slot)
 			continue;
 		const char *lit = pr->text + nat->off;

@@ -56,11 +56,21 @@ enum { HF_COUPON = 1, HF_SEGMENT, HF_VARIANT, HF_ANY_ITEM, HF_COUNT_QTY, HF_SUM_
 /* An item predicate shared by every expression that writes it the same
  * way: `any_item(item.category == "coffee")` in five rules is evaluated once
  * per line and request when it does not depend on net or item.net. */
+/* A predicate written `item.sku == "LIT"` or `item.category == "LIT"` (no
+ * escapes) is answered without lang/: the comparison of the line's value
+ * with LIT, which is all lang/ would do (null or another string: false). */
+typedef struct rl_pred_nat {
+	uint32_t slot;   /* item slot + 1 (IS_SKU, IS_CATEGORY); 0: not this form */
+	uint32_t off;    /* LIT's offset in the text */
+	uint32_t n;      /* LIT's length */
+} rl_pred_nat;
+
 typedef struct rl_pred {
 	const char *text;
 	uint32_t n;
 	rl_code code;            /* item scope */
 	bool memo;               /* result per line is fixed for the request */
+	rl_pred_nat nat;         /* rules/preds.c: the form above, if it is */
 } rl_pred;
 #define RL_MAX_PREDS 4096
 
