@@ -397,6 +397,40 @@ static void test_customer_segments(void)
 	program_free(p);
 }
 
+/* A predicate of the form item.FIELD == "LIT" is answered by rules/preds.c
+ * without lang/; the same test written another way ("LIT" == item.FIELD)
+ * goes through lang/. Both must agree on a line without a category, an
+ * empty literal, a long SKU and a SKU that differs only in its last byte. */
+static void test_literal_preds(void)
+{
+	program *p = tr_load(
+		"rules:\n"
+		"  - {name: n-empty, when: 'any_item(item.category == \"\")', bonus_points: 1}\n"
+		"  - {name: l-empty, when: 'any_item(\"\" == item.category)', bonus_points: 1}\n"
+		"  - {name: n-x, when: 'any_item(item.category == \"x\")', bonus_points: 1}\n"
+		"  - {name: l-x, when: 'any_item(\"x\" == item.category)', bonus_points: 1}\n"
+		"  - {name: n-long, when: 'any_item(item.sku == \"BEANS-ETHIOPIA-YIRGACHEFFE-250G\")', bonus_points: 1}\n"
+		"  - {name: l-long, when: 'any_item(\"BEANS-ETHIOPIA-YIRGACHEFFE-250G\" == item.sku)', bonus_points: 1}\n");
+	ok(p != NULL, "literal predicate program loads %s", tr_errbuf);
+	if (!p)
+		return;
+	static rl_customer c;
+	c = tr_customer("C1", TS - 86400 * 30);
+	struct { rl_item it[2]; uint32_t n; const char *want; const char *name; } cases[] = {
+		{ { tr_item("A", NULL, 1, 100) }, 1, "", "no category: neither \"\" nor \"x\"" },
+		{ { tr_item("A", "", 1, 100) }, 1, "n-empty b=1; l-empty b=1;", "empty category equals the empty literal" },
+		{ { tr_item("A", NULL, 1, 100), tr_item("B", "x", 1, 100) }, 2, "n-x b=1; l-x b=1;", "second line matches" },
+		{ { tr_item("BEANS-ETHIOPIA-YIRGACHEFFE-250G", "beans", 1, 100) }, 1, "n-long b=1; l-long b=1;", "long SKU" },
+		{ { tr_item("BEANS-ETHIOPIA-YIRGACHEFFE-250H", "beans", 1, 100) }, 1, "", "long SKU differing in its last byte" },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		rl_basket b = tr_basket(cases[k].it, cases[k].n, TS);
+		rl_outcome o = run_c(p, &c, &b);
+		is_str(tr_applied_str(p, &o), cases[k].want, "literal predicates: %s", cases[k].name);
+	}
+	program_free(p);
+}
+
 int main(void)
 {
 	arena_init(&mem, 64 * 1024, 0);
@@ -412,6 +446,7 @@ int main(void)
 	test_redeem();
 	test_shared_preds();
 	test_customer_segments();
+	test_literal_preds();
 	arena_free(&mem);
 	return tap_done();
 }
