@@ -32,5 +32,4 @@ tests_unit_test_report_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(SQLITE_CFLAGS) $(YA
 tests_unit_test_report_LDADD = $(GSL_LIBS) $(SQLITE_LIBS) $(YAJL_LIBS) $(YAML_LIBS) $(XXHASH_LIBS) -lm
 
 # HTML rendering in headless Chromium (skips without /usr/bin/chromium).
-EXTRA_DIST += tests/blackbox/test_report_html.py tests/blackbox/test_report_e2e.py \
-	bench/bench-report.sh bench/bench-report.py
+EXTRA_DIST += bench/bench-report.sh bench/bench-report.py
