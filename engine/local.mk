@@ -18,7 +18,7 @@ bin_PROGRAMS += loyaltyd loyaltyctl
 loyaltyd_SOURCES = engine/loyaltyd.c
 loyaltyd_CFLAGS = $(engine_libengine_a_CFLAGS)
 loyaltyd_LDADD = $(ENGINE_LIBS)
-loyaltyctl_SOURCES = engine/loyaltyctl.c engine/ctl_missing.c
+loyaltyctl_SOURCES = engine/loyaltyctl.c
 loyaltyctl_CFLAGS = $(engine_libengine_a_CFLAGS)
 loyaltyctl_LDADD = $(ENGINE_LIBS)
 

@@ -1,0 +1,393 @@
+/* engine/simulate.c — the what-if state (simulate.h): customers as
+ * store_cust records owned here (malloc'd arrays, never in a store's
+ * cache), evaluated through opc_customer_view + rl_evaluate exactly as
+ * opc_eval_basket does, and changed as op_purchase / op_enroll commit.
+ * Must not: print, touch SQLite, or read a clock (every line carries ts). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/op_common.h"
+#include "engine/simulate.h"
+
+#define SIM_MAX_CUSTOMERS 50000000u /* bound on the table (×2 slots) */
+
+struct sim {
+	const program *p;
+	store_cust **slot;     /* open addressing, power of two */
+	size_t cap, n;
+	sim_sums sums;
+};
+
+static uint64_t hash_id(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static void cust_free(store_cust *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->referred_by);
+	free(c->tier);
+	free(c->lifted_txn);
+	for (uint32_t i = 0; i < c->ntq; i++)
+		free(c->tq[i].tier);
+	free(c->tq);
+	for (uint32_t i = 0; i < c->nattrs; i++) {
+		free(c->attrs[i].key);
+		if (c->attrs[i].val.t == EV_STR)
+			free((char *)c->attrs[i].val.u.s.p);
+	}
+	free(c->attrs);
+	free(c->spend);
+	for (uint32_t i = 0; i < c->nfires; i++)
+		free(c->fires[i].rule);
+	free(c->fires);
+	free(c);
+}
+
+sim *sim_new(const program *p)
+{
+	sim *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->p = p;
+	s->cap = 1024;
+	s->slot = calloc(s->cap, sizeof *s->slot);
+	uint32_t nr = program_nrules(p);
+	s->sums.rules = calloc(nr ? nr : 1, sizeof *s->sums.rules);
+	if (!s->slot || !s->sums.rules) {
+		sim_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void sim_free(sim *s)
+{
+	if (!s)
+		return;
+	if (s->slot)
+		for (size_t i = 0; i < s->cap; i++)
+			cust_free(s->slot[i]);
+	free(s->slot);
+	free(s->sums.rules);
+	free(s);
+}
+
+const sim_sums *sim_totals(const sim *s)
+{
+	return &s->sums;
+}
+
+static store_cust **find_slot(store_cust **slot, size_t cap, const char *id, size_t n)
+{
+	size_t i = (size_t)hash_id(id, n) & (cap - 1);
+	while (slot[i] && !(slot[i]->idlen == n && memcmp(slot[i]->id, id, n) == 0))
+		i = (i + 1) & (cap - 1);
+	return &slot[i];
+}
+
+static store_cust *cust_get(sim *s, const char *id, size_t n)
+{
+	return *find_slot(s->slot, s->cap, id, n);
+}
+
+static store_cust *cust_create(sim *s, const char *id, size_t n, int64_t ts, const char *ref, size_t refn)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		if (s->cap >= 2 * (size_t)SIM_MAX_CUSTOMERS)
+			return NULL;
+		size_t nc = s->cap * 2;
+		store_cust **ns = calloc(nc, sizeof *ns);
+		if (!ns)
+			return NULL;
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slot[i])
+				*find_slot(ns, nc, s->slot[i]->id, s->slot[i]->idlen) = s->slot[i];
+		free(s->slot);
+		s->slot = ns;
+		s->cap = nc;
+	}
+	store_cust *c = calloc(1, sizeof *c);
+	if (!c || !(c->id = strndup(id, n)) || (ref && !(c->referred_by = strndup(ref, refn)))) {
+		cust_free(c);
+		return NULL;
+	}
+	c->idlen = n;
+	c->reflen = ref ? refn : 0;
+	c->enrolled_at = ts;
+	*find_slot(s->slot, s->cap, id, n) = c;
+	s->n++;
+	return c;
+}
+
+/* ---- the commit, as op_purchase.c's apply_customer ---------------------- */
+
+static int set_tierq(store_cust *c, const char *tier, int64_t q)
+{
+	for (uint32_t i = 0; i < c->ntq; i++)
+		if (strcmp(c->tq[i].tier, tier) == 0) {
+			c->tq[i].qualified_at = q;
+			return 0;
+		}
+	if (q == 0)
+		return 0;
+	store_tierq *n = realloc(c->tq, (c->ntq + 1) * sizeof *n);
+	if (!n)
+		return -1;
+	c->tq = n;
+	if (!(n[c->ntq].tier = strdup(tier)))
+		return -1;
+	n[c->ntq++].qualified_at = q;
+	return 0;
+}
+
+/* Same window as store_customer.c: entries older than two years before
+ * the newest go (they can matter only to a request back-dated a year). */
+#define SPEND_KEEP_S (2 * 365 * 86400LL)
+
+static int add_spend(store_cust *c, int64_t ts, int64_t amount)
+{
+	int64_t newest = ts;
+	for (uint32_t i = 0; i < c->nspend; i++)
+		if (c->spend[i].ts > newest)
+			newest = c->spend[i].ts;
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < c->nspend; i++)
+		if (c->spend[i].ts > newest - SPEND_KEEP_S)
+			c->spend[k++] = c->spend[i];
+	c->nspend = k;
+	if (c->nspend == c->capspend) {
+		uint32_t nc = c->capspend ? c->capspend * 2 : 8;
+		store_spend *n = realloc(c->spend, nc * sizeof *n);
+		if (!n)
+			return -1;
+		c->spend = n;
+		c->capspend = nc;
+	}
+	c->spend[c->nspend++] = (store_spend){ ts, amount };
+	return 0;
+}
+
+static int add_fire(store_cust *c, const char *rule, int64_t ts)
+{
+	if (c->nfires == c->capfires) {
+		uint32_t nc = c->capfires ? c->capfires * 2 : 4;
+		store_fire *n = realloc(c->fires, nc * sizeof *n);
+		if (!n)
+			return -1;
+		c->fires = n;
+		c->capfires = nc;
+	}
+	if (!(c->fires[c->nfires].rule = strdup(rule)))
+		return -1;
+	c->fires[c->nfires++].ts = ts;
+	return 0;
+}
+
+static int commit(sim *s, store_cust *c, store_cust *ref, const rl_outcome *o, int64_t ts)
+{
+	const program *p = s->p;
+	bool first = c->purchase_count == 0;
+	c->points += o->earned - o->redeemed_points;
+	c->lifetime_spend += o->total;
+	if (o->total && add_spend(c, ts, o->total) < 0)
+		return -1;
+	c->purchase_count++;
+	if (!c->has_first || ts < c->first_purchase_at) {
+		c->has_first = true;
+		c->first_purchase_at = ts;
+	}
+	if (!c->has_last || ts > c->last_purchase_at) {
+		c->has_last = true;
+		c->last_purchase_at = ts;
+	}
+	uint32_t nt = program_ntiers(p);
+	if (o->tier_qualified_at_after)
+		for (uint32_t i = 0; i < nt; i++)
+			if (set_tierq(c, program_tier_name(p, i), o->tier_qualified_at_after[i]) < 0)
+				return -1;
+	if (o->tier_after >= 0) {
+		const char *after = program_tier_name(p, (uint32_t)o->tier_after);
+		if (!c->tier || strcmp(c->tier, after) != 0) {
+			char *t = strdup(after);
+			if (!t)
+				return -1;
+			free(c->tier);
+			c->tier = t;
+			c->tier_since = ts;
+		}
+	}
+	for (uint32_t i = 0; i < o->nfired_limited; i++)
+		if (add_fire(c, program_rule_name(p, (uint32_t)o->fired_limited[i]), ts) < 0)
+			return -1;
+	if (ref && ref != c) {
+		if (o->referrer_bonus_total > 0) {
+			ref->points += o->referrer_bonus_total;
+			s->sums.referrer_credit += o->referrer_bonus_total;
+		}
+		if (first)
+			ref->referrals++;
+	}
+	return 0;
+}
+
+/* An enroll line without ts (the daemon would date it by its clock, which
+ * a simulation does not have) is dated by the customer's first basket. */
+#define UNDATED INT64_MIN
+
+/* ---- one request --------------------------------------------------------- */
+
+static void enroll(sim *s, request *req, sim_result *res)
+{
+	if (!req->customer.p) {
+		res->status = -1;
+		res->msg = "customer is required for enroll";
+		return;
+	}
+	if (req->referred_by.p && req->referred_by.n == req->customer.n
+	    && memcmp(req->referred_by.p, req->customer.p, req->customer.n) == 0) {
+		res->status = -1;
+		res->msg = "referred_by names the customer itself";
+		return;
+	}
+	store_cust *c = cust_get(s, req->customer.p, req->customer.n);
+	if (!c) {
+		c = cust_create(s, req->customer.p, req->customer.n, req->has_ts ? req->ts : UNDATED,
+			req->referred_by.p, req->referred_by.n);
+		if (!c || (program_ntiers(s->p) > 0 && !(c->tier = strdup(program_tier_name(s->p, 0))))) {
+			res->status = -1;
+			res->msg = "out of memory";
+			return;
+		}
+		c->tier_since = c->enrolled_at;
+	}
+	if (store_cust_merge_attrs(c, req->attrs, req->nattrs) < 0) {
+		res->status = -1;
+		res->msg = "out of memory";
+		return;
+	}
+	s->sums.enrolls++;
+}
+
+static void basket(sim *s, request *req, sim_result *res)
+{
+	const program *p = s->p;
+	bool purchase = req->op == OP_PURCHASE;
+	if (purchase && !req->txn.p) {
+		res->status = -1;
+		res->msg = "txn is required for purchase";
+		return;
+	}
+	req->basket.ts = req->ts;
+	bool anonymous = req->customer.p == NULL;
+	if (anonymous && req->basket.has_redeem) {
+		res->status = -1;
+		res->msg = "redeem_points needs a customer: an anonymous basket has no points";
+		return;
+	}
+	store_cust *c = NULL, *ref = NULL;
+	rl_customer view;
+	if (!anonymous) {
+		c = cust_get(s, req->customer.p, req->customer.n);
+		if (c && c->enrolled_at == UNDATED)
+			c->enrolled_at = c->tier_since = req->ts;
+		int rc = c ? opc_customer_view(p, c, req->ts, req->mem, &view)
+			: opc_new_customer_view(p, req->customer, req->ts, req->mem, &view);
+		if (rc < 0) {
+			res->status = -1;
+			res->msg = "out of memory";
+			return;
+		}
+		if (c && c->referred_by)
+			ref = cust_get(s, c->referred_by, c->reflen);
+	}
+	rl_outcome o;
+	rl_evaluate(p, anonymous ? NULL : &view, &req->basket, req->mem, &o);
+	switch (o.status) {
+	case RL_OK:
+		break;
+	case RL_INSUFFICIENT_POINTS:
+		res->status = -1;
+		res->msg = arena_printf(req->mem, "redeem_points %lld is over the balance of %lld points",
+			(long long)req->basket.redeem_points, (long long)view.points);
+		return;
+	case RL_OVERFLOW:
+		res->status = -1;
+		res->msg = "a sum over the basket would overflow 64 bits";
+		return;
+	default:
+		res->status = -1;
+		res->msg = "out of memory evaluating the basket";
+		return;
+	}
+	res->evaluated = true;
+	res->total = o.total;
+	res->earned = o.earned;
+	if (!purchase) {
+		s->sums.quotes++;
+		return;
+	}
+	if (!anonymous) {
+		if (!c)
+			c = cust_create(s, req->customer.p, req->customer.n, req->ts, NULL, 0);
+		if (!c || commit(s, c, ref, &o, req->ts) < 0) {
+			res->status = -1;
+			res->msg = "out of memory";
+			return;
+		}
+	}
+	sim_sums *m = &s->sums;
+	m->purchases++;
+	m->subtotal += o.subtotal;
+	m->discount_total += o.discount_total;
+	m->redeemed_value += o.redeemed_value;
+	m->total += o.total;
+	m->earned += o.earned;
+	m->redeemed += o.redeemed_points;
+	if (!anonymous && o.tier_before != o.tier_after)
+		m->tier_changes++;
+	for (uint32_t i = 0; i < o.ncoupons; i++)
+		if (o.coupons[i].accepted)
+			m->coupons_accepted++;
+	m->warnings += o.nwarnings;
+	for (uint32_t i = 0; i < o.napplied; i++) {
+		const rl_applied *a = &o.applied[i];
+		if (a->rule < 0 || (uint32_t)a->rule >= program_nrules(p))
+			continue;
+		sim_rule_sum *r = &m->rules[a->rule];
+		r->applied++;
+		r->discount += a->discount;
+		r->points += a->points + a->bonus_points;
+	}
+}
+
+void sim_apply(sim *s, request *req, sim_result *res)
+{
+	memset(res, 0, sizeof *res);
+	if (!req->has_ts && (req->op == OP_PURCHASE || req->op == OP_QUOTE)) {
+		res->status = -1;
+		res->msg = "ts is required: a simulation has no clock";
+		return;
+	}
+	switch (req->op) {
+	case OP_ENROLL:
+		enroll(s, req, res);
+		break;
+	case OP_PURCHASE:
+	case OP_QUOTE:
+		basket(s, req, res);
+		break;
+	default:
+		res->status = 1;
+		s->sums.skipped++;
+		return;
+	}
+	if (res->status < 0)
+		s->sums.refused++;
+}
