@@ -373,6 +373,7 @@ void sim_apply(sim *s, request *req, sim_result *res)
 	if (!req->has_ts && (req->op == OP_PURCHASE || req->op == OP_QUOTE)) {
 		res->status = -1;
 		res->msg = "ts is required: a simulation has no clock";
+		s->sums.refused++;
 		return;
 	}
 	switch (req->op) {
