@@ -94,7 +94,16 @@ static void print_text(const side *a, const side *b, const run *rn)
 #define X(f) row(#f, A->f, B ? &B->f : NULL);
 	SUMS(X)
 #undef X
-	printf("per rule (fires / discount / points):\n");
+	if (!B) {
+		printf("  %-30s %8s %14s %12s\n", "rule", "fires", "discount", "points");
+		for (uint32_t i = 0; i < program_nrules(a->prog); i++) {
+			const sim_rule_sum *r = &A->rules[i];
+			printf("  %-30s %8lld %14lld %12lld\n", program_rule_name(a->prog, i),
+				(long long)r->applied, (long long)r->discount, (long long)r->points);
+		}
+		return;
+	}
+	printf("per rule:\n");
 	for (int pass = 0; pass < (B ? 2 : 1); pass++) {
 		const side *x = pass ? b : a, *y = pass ? a : b;
 		for (uint32_t i = 0; i < program_nrules(x->prog); i++) {
