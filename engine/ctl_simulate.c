@@ -1,5 +1,5 @@
 /* engine/ctl_simulate.c — `loyaltyctl simulate --rules PATH --input FILE
- * [--compare PATH] [--json]`: an offline what-if over a file of protocol
+ * [--compare PATH] [--customers FILE] [--json]`: an offline what-if over a file of protocol
  * lines. Each line goes through the daemon's own decoder (engine/decode.h)
  * and then engine/simulate.c (the daemon's evaluation on an in-memory
  * state); this file only reads arguments and lines and prints the sums,
@@ -33,7 +33,7 @@ typedef struct run {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: loyaltyctl simulate --rules PATH --input FILE [--compare PATH] [--json]\n");
+	fprintf(stderr, "usage: loyaltyctl simulate --rules PATH --input FILE [--compare PATH] [--customers FILE] [--json]\n");
 }
 
 static program *load(const char *path)
@@ -254,6 +254,44 @@ static int simulate_file(FILE *in, const char *file, side *a, side *b, run *rn)
 	return 0;
 }
 
+/* Both programs start from the same customers; a bad line stops the run
+ * (a what-if on half a customer file would mislead), as import refuses. */
+static int seed(const char *file, side *a, side *b)
+{
+	FILE *f = fopen(file, "r");
+	if (!f) {
+		fprintf(stderr, "loyaltyctl: simulate: cannot open %s: %m\n", file);
+		return -1;
+	}
+	char *line = NULL, err[256];
+	size_t cap = 0;
+	ssize_t len;
+	long long lineno = 0;
+	int rc = 0;
+	while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		size_t n = (size_t)len;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			n--;
+		if (n == 0)
+			continue;
+		if (n > SIM_MAX_LINE || sim_seed_line(a->s, line, n, err, sizeof err) < 0
+		    || (b && sim_seed_line(b->s, line, n, err, sizeof err) < 0)) {
+			if (n > SIM_MAX_LINE)
+				snprintf(err, sizeof err, "line longer than %u bytes", SIM_MAX_LINE);
+			fprintf(stderr, "%s:%lld: %s\n", file, lineno, err);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		fprintf(stderr, "loyaltyctl: simulate: reading %s failed\n", file);
+		rc = -1;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 int ctl_simulate(int argc, char **argv)
 {
 	const char *rules = NULL, *input = NULL, *compare = NULL, *customers = NULL;
@@ -282,10 +320,6 @@ int ctl_simulate(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (customers) {
-		fprintf(stderr, "loyaltyctl: simulate: --customers is not supported yet\n");
-		return 2;
-	}
 	side a = { .path = rules }, b = { .path = compare };
 	int rc = 1;
 	FILE *in = NULL;
@@ -295,6 +329,8 @@ int ctl_simulate(int argc, char **argv)
 		fprintf(stderr, "loyaltyctl: simulate: out of memory\n");
 		goto out;
 	}
+	if (customers && seed(customers, &a, compare ? &b : NULL) < 0)
+		goto out;
 	in = strcmp(input, "-") == 0 ? stdin : fopen(input, "r");
 	if (!in) {
 		fprintf(stderr, "loyaltyctl: simulate: cannot open %s: %m\n", input);

@@ -3,9 +3,13 @@
  * cache), evaluated through opc_customer_view + rl_evaluate exactly as
  * opc_eval_basket does, and changed as op_purchase / op_enroll commit.
  * Must not: print, touch SQLite, or read a clock (every line carries ts). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_tree.h>
+
+#include "engine/decode.h"
 #include "engine/op_common.h"
 #include "engine/simulate.h"
 
@@ -391,4 +395,182 @@ void sim_apply(sim *s, request *req, sim_result *res)
 	}
 	if (res->status < 0)
 		s->sums.refused++;
+}
+
+/* ---- seeding from an export file ---------------------------------------- */
+
+#define SEED_MAX_ABS 1000000000000LL /* protocol.md's bound on points */
+
+static bool seed_time(yajl_val v, int64_t *out)
+{
+	if (YAJL_IS_INTEGER(v)) {
+		*out = YAJL_GET_INTEGER(v);
+		return *out >= 0;
+	}
+	const char *str = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+	return str && decode_rfc3339(str, strlen(str), out);
+}
+
+#define SEED_FAIL(...) do { snprintf(err, errsz, __VA_ARGS__); goto fail; } while (0)
+
+static int seed_fill(sim *s, store_cust *c, yajl_val root, char *err, size_t errsz)
+{
+	bool has_tier_state = false, has_history = false, has_since = false;
+	int64_t s12 = 0, since = 0;
+	const char *tier = NULL;
+	for (size_t i = 0; i < root->u.object.len; i++) {
+		const char *k = root->u.object.keys[i];
+		yajl_val v = root->u.object.values[i];
+		if (YAJL_IS_NULL(v) || strcmp(k, "customer") == 0)
+			continue;
+		int64_t *num = strcmp(k, "points") == 0 ? &c->points
+			: strcmp(k, "lifetime_spend") == 0 ? &c->lifetime_spend
+			: strcmp(k, "purchase_count") == 0 ? &c->purchase_count
+			: strcmp(k, "referrals") == 0 ? &c->referrals
+			: strcmp(k, "spend_12m") == 0 ? &s12 : NULL;
+		if (num) {
+			int64_t lo = num == &c->points ? -SEED_MAX_ABS : 0;
+			if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < lo || YAJL_GET_INTEGER(v) > SEED_MAX_ABS)
+				SEED_FAIL("%s must be an integer within %lld..%lld", k, (long long)lo, SEED_MAX_ABS);
+			*num = YAJL_GET_INTEGER(v);
+			continue;
+		}
+		int64_t t;
+		if (strcmp(k, "first_purchase_at") == 0 || strcmp(k, "last_purchase_at") == 0
+		    || strcmp(k, "enrolled_at") == 0 || strcmp(k, "tier_since") == 0) {
+			if (!seed_time(v, &t))
+				SEED_FAIL("%s must be an RFC 3339 time with an offset, Unix seconds, or null", k);
+			if (k[0] == 'f')
+				c->has_first = true, c->first_purchase_at = t;
+			else if (k[0] == 'l')
+				c->has_last = true, c->last_purchase_at = t;
+			else if (k[0] == 'e')
+				c->enrolled_at = t;
+			else
+				has_since = true, since = t;
+		} else if (strcmp(k, "tier") == 0 || strcmp(k, "referred_by") == 0) {
+			const char *str = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+			if (!str || !*str)
+				SEED_FAIL("%s must be a non-empty string", k);
+			if (k[0] == 't')
+				tier = str;
+			else {
+				free(c->referred_by);
+				if (!(c->referred_by = strdup(str)))
+					SEED_FAIL("out of memory");
+				c->reflen = strlen(str);
+			}
+		} else if (strcmp(k, "attrs") == 0 || strcmp(k, "tier_state") == 0) {
+			if (!YAJL_IS_OBJECT(v))
+				SEED_FAIL("%s must be an object", k);
+			has_tier_state |= k[0] == 't';
+			for (size_t j = 0; j < v->u.object.len; j++) {
+				const char *ak = v->u.object.keys[j];
+				yajl_val av = v->u.object.values[j];
+				if (k[0] == 't') {
+					if (!seed_time(av, &t))
+						SEED_FAIL("tier_state.%s must be a time", ak);
+					if (set_tierq(c, ak, t) < 0)
+						SEED_FAIL("out of memory");
+					continue;
+				}
+				expr_value ev;
+				if (YAJL_IS_NULL(av))
+					continue;
+				else if (YAJL_IS_TRUE(av) || YAJL_IS_FALSE(av))
+					ev = expr_bool(YAJL_IS_TRUE(av));
+				else if (YAJL_IS_INTEGER(av))
+					ev = expr_int(YAJL_GET_INTEGER(av));
+				else if (YAJL_IS_DOUBLE(av))
+					ev = expr_float(YAJL_GET_DOUBLE(av));
+				else if (YAJL_IS_STRING(av)) {
+					const char *as = YAJL_GET_STRING(av);
+					ev = expr_str(as ? as : "", as ? strlen(as) : 0);
+				}
+				else
+					SEED_FAIL("attrs.%s must be a string, number, boolean or null", ak);
+				rl_attr a = { .key = { ak, (uint32_t)strlen(ak) }, .val = ev };
+				if (store_cust_merge_attrs(c, &a, 1) < 0)
+					SEED_FAIL("out of memory");
+			}
+		} else if (strcmp(k, "spend_history") == 0 || strcmp(k, "fires") == 0) {
+			bool fires = k[0] == 'f';
+			has_history |= !fires;
+			if (!YAJL_IS_ARRAY(v))
+				SEED_FAIL("%s must be a list", k);
+			for (size_t j = 0; j < v->u.array.len; j++) {
+				yajl_val e = v->u.array.values[j];
+				if (!YAJL_IS_ARRAY(e) || e->u.array.len != 2)
+					SEED_FAIL("%s must be a list of %s", k, fires ? "[rule, time]" : "[time, amount]");
+				yajl_val x = e->u.array.values[0], y = e->u.array.values[1];
+				if (fires) {
+					const char *rule = YAJL_IS_STRING(x) ? YAJL_GET_STRING(x) : NULL;
+					if (!rule || !*rule || !seed_time(y, &t))
+						SEED_FAIL("fires must be a list of [rule, time]");
+					if (add_fire(c, rule, t) < 0)
+						SEED_FAIL("out of memory");
+				} else {
+					if (!seed_time(x, &t) || !YAJL_IS_INTEGER(y))
+						SEED_FAIL("spend_history must be a list of [time, amount]");
+					if (add_spend(c, t, YAJL_GET_INTEGER(y)) < 0)
+						SEED_FAIL("out of memory");
+				}
+			}
+		}
+		/* other members (segments, holdout, ...) are answers, not state */
+	}
+	if (c->enrolled_at == UNDATED)
+		c->enrolled_at = c->has_first ? c->first_purchase_at : 0;
+	/* as import: spend_12m without its history is one entry at the last
+	 * purchase; a tier without its state was qualified when it was given */
+	if (!has_history && s12 > 0 && add_spend(c, c->has_last ? c->last_purchase_at : c->enrolled_at, s12) < 0)
+		SEED_FAIL("out of memory");
+	if (tier) {
+		if (!(c->tier = strdup(tier)))
+			SEED_FAIL("out of memory");
+		c->tier_since = has_since ? since : c->enrolled_at;
+		if (!has_tier_state && set_tierq(c, tier, c->tier_since) < 0)
+			SEED_FAIL("out of memory");
+	}
+	(void)s;
+	return 0;
+fail:
+	return -1;
+}
+
+int sim_seed_line(sim *s, const char *line, size_t n, char *err, size_t errsz)
+{
+	char ebuf[128];
+	char *text = strndup(line, n);
+	if (!text) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	yajl_val root = yajl_tree_parse(text, ebuf, sizeof ebuf);
+	free(text);
+	if (!root || !YAJL_IS_OBJECT(root)) {
+		char *nl = strchr(ebuf, '\n');
+		if (nl)
+			*nl = 0;
+		snprintf(err, errsz, "%s", root ? "a line must be one JSON object" : ebuf);
+		yajl_tree_free(root);
+		return -1;
+	}
+	const char *path[] = { "customer", NULL };
+	yajl_val id = yajl_tree_get(root, path, yajl_t_string);
+	const char *ids = id ? YAJL_GET_STRING(id) : NULL;
+	int rc = -1;
+	if (!ids || !*ids)
+		snprintf(err, errsz, "customer must be a non-empty string");
+	else if (cust_get(s, ids, strlen(ids)))
+		snprintf(err, errsz, "customer %s appears twice", ids);
+	else {
+		store_cust *c = cust_create(s, ids, strlen(ids), UNDATED, NULL, 0);
+		if (!c)
+			snprintf(err, errsz, "out of memory");
+		else
+			rc = seed_fill(s, c, root, err, errsz);
+	}
+	yajl_tree_free(root);
+	return rc;
 }

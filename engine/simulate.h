@@ -44,6 +44,11 @@ typedef struct sim_result {
 	int64_t total, earned;
 } sim_result;
 
+/* Adds the customer of one `loyaltyctl export` line (running.md: the
+ * customer answer's fields plus enrolled_at, tier_state, spend_history,
+ * fires). 0, or -1 with a message naming the field in err. */
+int sim_seed_line(sim *s, const char *line, size_t n, char *err, size_t errsz);
+
 /* Applies one decoded request (its arena is used for the evaluation). */
 void sim_apply(sim *s, request *req, sim_result *res);
 
