@@ -247,6 +247,17 @@ static enode *check_host(expr_ctx *cx, enode *n, int scope, const expr_func_decl
 			return NULL;
 		}
 	}
+	/* constants evaluate to themselves and their type is checked above,
+	 * so their values can be handed over as they are */
+	hc->const_args = true;
+	for (int i = 0; i < n->nargs; i++) {
+		if (hc->preds[i])
+			hc->kargs[i] = expr_null();
+		else if (n->args[i]->op == OP_CONST && ((1u << n->args[i]->k.t) & hc->arg_types[i]))
+			hc->kargs[i] = n->args[i]->k;
+		else
+			hc->const_args = false;
+	}
 	cx->uses |= d->needs;
 	n->op = OP_HOST;
 	n->call = hc;

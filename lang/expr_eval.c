@@ -371,7 +371,8 @@ int expr_call_host(const enode *n, expr_frame *f, expr_value *out)
 {
 	const expr_hostcall *hc = n->call;
 	expr_value args[4];
-	for (int i = 0; i < hc->nargs; i++) {
+	const expr_value *av = hc->const_args ? hc->kargs : args;
+	for (int i = 0; !hc->const_args && i < hc->nargs; i++) {
 		if (hc->preds[i]) {
 			args[i] = expr_null();
 			continue;
@@ -387,7 +388,7 @@ int expr_call_host(const enode *n, expr_frame *f, expr_value *out)
 	if (!hc->host)
 		return expr_frame_error(f, "function '%s' has no host", hc->name);
 	f->err[0] = '\0';
-	if (hc->host(f, hc->fn_id, hc->bound, args, hc->nargs, hc->preds, out) != 0) {
+	if (hc->host(f, hc->fn_id, hc->bound, av, hc->nargs, hc->preds, out) != 0) {
 		if (!f->err[0])
 			expr_frame_error(f, "function '%s' failed", hc->name);
 		return -1;

@@ -117,6 +117,11 @@ struct expr_hostcall {
 	expr_host_fn host;     /* the environment's, when compiled */
 	expr_type arg_types[4];
 	const expr *preds[4];  /* compiled predicate arguments, NULL elsewhere */
+	/* When every argument is a predicate or a constant of its declared
+	 * type (`coupon("X")`, `any_item(...)`), the arguments as the host
+	 * sees them, built once at load: a call then evaluates nothing. */
+	bool const_args;
+	expr_value kargs[4];
 };
 
 typedef struct expr_cins expr_cins;   /* expr_code.c */

@@ -234,6 +234,14 @@ static const struct { const char *src, *want; } table[] = {
 	{ "price_f / 0", "error: division by zero in '/'" },
 	{ "nothing + 1", "error: '+' needs numbers, got null" },
 	{ "abs(nothing)", "error: function 'abs' argument 1 must be a number, got null" },
+	/* host arguments: constants handed over as built at load, anything
+	 * else evaluated and checked per call */
+	{ "echo(\"x\")", "\"x\"" },
+	{ "echo(-7)", "-7" },
+	{ "echo(hour)", "9" },
+	{ "echo(nothing)", "error: function 'echo' argument 1 must be int or string, got null" },
+	{ "echo(anyv)", "\"x\"" },
+	{ "coupon(\"BEANS20\") or coupon(\"SAVE10\")", "true" },
 	/* load errors */
 	{ "\"a\" + \"b\"", "1:1: '+' needs numbers, got string" },
 	{ "hour + \"b\"", "1:8: '+' needs numbers, got string" },
