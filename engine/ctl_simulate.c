@@ -69,7 +69,7 @@ static void row(const char *name, int64_t a, const int64_t *b)
 }
 
 #define SUMS(X) \
-	X(purchases) X(quotes) X(enrolls) X(skipped) X(refused) \
+	X(purchases) X(quotes) X(enrolls) X(skipped) X(replayed) X(refused) \
 	X(subtotal) X(discount_total) X(redeemed_value) X(total) \
 	X(earned) X(redeemed) X(referrer_credit) \
 	X(tier_changes) X(coupons_accepted) X(warnings)

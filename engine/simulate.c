@@ -15,10 +15,18 @@
 
 #define SIM_MAX_CUSTOMERS 50000000u /* bound on the table (×2 slots) */
 
+typedef struct sim_txn {
+	char *txn;             /* NUL-terminated; NULL: free slot */
+	size_t n;
+	uint64_t content_hash;
+} sim_txn;
+
 struct sim {
 	const program *p;
 	store_cust **slot;     /* open addressing, power of two */
 	size_t cap, n;
+	sim_txn *txns;         /* purchases seen, for replays and conflicts */
+	size_t tcap, tn;
 	sim_sums sums;
 };
 
@@ -79,6 +87,9 @@ void sim_free(sim *s)
 		for (size_t i = 0; i < s->cap; i++)
 			cust_free(s->slot[i]);
 	free(s->slot);
+	for (size_t i = 0; i < s->tcap; i++)
+		free(s->txns[i].txn);
+	free(s->txns);
 	free(s->sums.rules);
 	free(s);
 }
@@ -128,6 +139,51 @@ static store_cust *cust_create(sim *s, const char *id, size_t n, int64_t ts, con
 	*find_slot(s->slot, s->cap, id, n) = c;
 	s->n++;
 	return c;
+}
+
+/* ---- txns: the daemon answers a repeated txn from the store ----------- */
+
+static sim_txn *txn_slot(sim_txn *t, size_t cap, const char *id, size_t n)
+{
+	size_t i = (size_t)hash_id(id, n) & (cap - 1);
+	while (t[i].txn && !(t[i].n == n && memcmp(t[i].txn, id, n) == 0))
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+/* 0 new (recorded when `record`: only a purchase that went through
+ * takes its txn), 1 seen with this content, 2 seen with other content, -1
+ * out of memory. */
+static int txn_seen(sim *s, rl_str txn, uint64_t hash, bool record)
+{
+	if (s->tcap) {
+		sim_txn *t = txn_slot(s->txns, s->tcap, txn.p, txn.n);
+		if (t->txn)
+			return t->content_hash == hash ? 1 : 2;
+	}
+	if (!record)
+		return 0;
+	if (2 * (s->tn + 1) > s->tcap) {
+		if (s->tcap >= 2 * (size_t)SIM_MAX_CUSTOMERS)
+			return -1;
+		size_t nc = s->tcap ? s->tcap * 2 : 1024;
+		sim_txn *nt = calloc(nc, sizeof *nt);
+		if (!nt)
+			return -1;
+		for (size_t i = 0; i < s->tcap; i++)
+			if (s->txns[i].txn)
+				*txn_slot(nt, nc, s->txns[i].txn, s->txns[i].n) = s->txns[i];
+		free(s->txns);
+		s->txns = nt;
+		s->tcap = nc;
+	}
+	sim_txn *t = txn_slot(s->txns, s->tcap, txn.p, txn.n);
+	if (!(t->txn = strndup(txn.p, txn.n)))
+		return -1;
+	t->n = txn.n;
+	t->content_hash = hash;
+	s->tn++;
+	return 0;
 }
 
 /* ---- the commit, as op_purchase.c's apply_customer ---------------------- */
@@ -288,6 +344,21 @@ static void basket(sim *s, request *req, sim_result *res)
 		res->msg = "txn is required for purchase";
 		return;
 	}
+	if (purchase) {
+		int seen = txn_seen(s, req->txn, req->content_hash, false);
+		if (seen == 1) {
+			res->status = 1; /* the daemon replays its stored answer */
+			s->sums.replayed++;
+			return;
+		}
+		if (seen != 0) {
+			res->status = -1;
+			res->msg = seen < 0 ? "out of memory"
+				: arena_printf(req->mem, "txn %.*s was already used by a purchase with different content",
+					(int)(req->txn.n > 200 ? 200 : req->txn.n), req->txn.p);
+			return;
+		}
+	}
 	req->basket.ts = req->ts;
 	bool anonymous = req->customer.p == NULL;
 	if (anonymous && req->basket.has_redeem) {
@@ -345,6 +416,11 @@ static void basket(sim *s, request *req, sim_result *res)
 			res->msg = "out of memory";
 			return;
 		}
+	}
+	if (txn_seen(s, req->txn, req->content_hash, true) < 0) {
+		res->status = -1;
+		res->msg = "out of memory";
+		return;
 	}
 	sim_sums *m = &s->sums;
 	m->purchases++;

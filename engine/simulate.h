@@ -23,6 +23,7 @@ typedef struct sim_rule_sum {
 
 typedef struct sim_sums {
 	int64_t purchases, quotes, enrolls, skipped, refused;
+	int64_t replayed;      /* a purchase's txn again, same content */
 	int64_t subtotal, discount_total, redeemed_value, total;
 	int64_t earned, redeemed, referrer_credit;
 	int64_t tier_changes, coupons_accepted, warnings;
@@ -36,7 +37,7 @@ void sim_free(sim *s);
 const sim_sums *sim_totals(const sim *s);
 
 /* What one request did: status 0 evaluated/applied, 1 skipped (another
- * op), -1 refused with msg set (the daemon would have answered an error). */
+ * op, or a replayed txn), -1 refused with msg set (the daemon would have answered an error). */
 typedef struct sim_result {
 	int status;
 	const char *msg;       /* static or in the request's arena */

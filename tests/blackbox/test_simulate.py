@@ -211,14 +211,18 @@ def test_bad_line_is_reported_and_the_rest_evaluated(tmp_path):
            '{"op":"ping"}']
     with open(inp, "w") as f:
         f.write("\n".join([good[0], bad[0], good[1], bad[1], bad[2], bad[3], good[2]]) + "\n")
+        # s1 again: the daemon replays it (nothing counted twice); s2's txn
+        # with other content: a conflict, reported
+        f.write(good[0] + "\n" + good[1].replace("3000", "3001") + "\n")
     got, err = simulate_json("--rules", str(a), "--input", inp)
     errs = err.splitlines()
-    assert len(errs) == 3, err
+    assert len(errs) == 4, err
+    assert errs[3] == inp + ":9: txn s2 was already used by a purchase with different content"
     assert errs[0].startswith(inp + ":2: bad_request: "), err
     assert "price" in errs[0]
     assert errs[1] == inp + ":4: ts is required: a simulation has no clock"
     assert errs[2].startswith(inp + ":5: bad_json: ")
     s = got["rules"]
-    assert got["lines"] == 7 and got["bad_lines"] == 3
-    assert s["purchases"] == 3 and s["skipped"] == 1 and s["refused"] == 1
+    assert got["lines"] == 9 and got["bad_lines"] == 4
+    assert s["purchases"] == 3 and s["skipped"] == 1 and s["refused"] == 2 and s["replayed"] == 1
     assert (s["total"], s["earned"]) == (21500, 215)
