@@ -317,6 +317,31 @@ static void chain_fill(enode *n, int op, enode **v, int *k)
 	chain_fill(n->b, op, v, k);
 }
 
+static bool is_int_k(const enode *n)
+{
+	return n->op == OP_CONST && n->k.t == EV_INT;
+}
+
+static bool is_simple(const enode *n)
+{
+	return n->op == OP_VAR || n->op == OP_ITEM || n->op == OP_HOST;
+}
+
+/* For arith_k(): ARITH_K_RIGHT for `x <op> k`, ARITH_K_LEFT for `k <op> x`
+ * (x a name or a host call, k an int constant), else 0. `//` only by a
+ * constant other than 0 and -1, the two divisors with an error case. */
+static uint8_t arith_k_side(const enode *n)
+{
+	if (n->op == OP_IDIV)
+		return is_simple(n->a) && is_int_k(n->b) && n->b->k.u.i != 0 && n->b->k.u.i != -1
+			? ARITH_K_RIGHT : 0;
+	if (is_simple(n->a) && is_int_k(n->b))
+		return ARITH_K_RIGHT;
+	if (is_int_k(n->a) && is_simple(n->b))
+		return ARITH_K_LEFT;
+	return 0;
+}
+
 int expr_prepare(expr_ctx *cx, enode *n)
 {
 	if (n->op == OP_AND || n->op == OP_OR) {
@@ -360,6 +385,10 @@ int expr_prepare(expr_ctx *cx, enode *n)
 		n->cond = pick_cmpk(n);
 		break;
 	case OP_INK: n->cond = n->scope ? item_in : var_in; break;
+	case OP_ADD: case OP_SUB: case OP_MUL: case OP_IDIV:
+		n->sub = arith_k_side(n);
+		n->cond = cond_generic;
+		break;
 	default: n->cond = cond_generic; break;
 	}
 	return 0;
@@ -394,6 +423,63 @@ int expr_call_host(const enode *n, expr_frame *f, expr_value *out)
 		return -1;
 	}
 	return 0;
+}
+
+/* `net // 100`, `20 * count_qty(...)`: a name or a host call with an int
+ * constant, without a second operand to evaluate and without expr_arith's
+ * dispatch. Exactly expr_arith's int64 results; anything it would refuse
+ * or report (a float, a null, an overflow) goes to expr_arith itself, in
+ * the operands' written order, so the messages are its own. */
+static __attribute__((noinline)) int arith_k(const enode *n, expr_frame *f, expr_value *out)
+{
+	bool right = n->sub == ARITH_K_RIGHT;
+	const enode *x = right ? n->a : n->b;
+	const expr_value *k = right ? &n->b->k : &n->a->k;
+	const expr_value *v;
+	expr_value tmp;
+	switch (x->op) {
+	case OP_VAR:
+		v = &f->vars[x->slot];
+		break;
+	case OP_ITEM:
+		if (!f->item)
+			return no_item(f);
+		v = &f->item[x->slot];
+		break;
+	default:
+		if (expr_call_host(x, f, &tmp))
+			return -1;
+		v = &tmp;
+		break;
+	}
+	if (__builtin_expect(v->t == EV_INT, 1)) {
+		int64_t a = v->u.i, b = k->u.i, r;
+		bool over = true;
+		switch (n->op) {
+		case OP_ADD:
+			over = __builtin_add_overflow(a, b, &r);
+			break;
+		case OP_SUB:
+			over = right ? __builtin_sub_overflow(a, b, &r) : __builtin_sub_overflow(b, a, &r);
+			break;
+		case OP_MUL:
+			over = __builtin_mul_overflow(a, b, &r);
+			break;
+		case OP_IDIV:
+			/* b is neither 0 nor -1 (arith_k_side): no error case;
+			 * C truncates toward zero, the language floors */
+			r = a / b;
+			if (a % b != 0 && (a < 0) != (b < 0))
+				r--;
+			over = false;
+			break;
+		}
+		if (!over) {
+			*out = expr_int(r);
+			return 0;
+		}
+	}
+	return right ? expr_arith(n->op, v, k, f, out) : expr_arith(n->op, k, v, f, out);
 }
 
 /* Out of line so that ev()'s own frame stays small: ev recurses as deep
@@ -447,6 +533,8 @@ static int ev(const enode *n, expr_frame *f, expr_value *out)
 		return expr_negate(&a, f, out);
 	}
 	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_IDIV: case OP_MOD: {
+		if (n->sub)
+			return arith_k(n, f, out);
 		expr_value ta, tb;
 		const expr_value *a, *b;
 		if (!(a = operand_value(n->a, f, &ta)) || !(b = operand_value(n->b, f, &tb)))

@@ -91,7 +91,8 @@ struct enode {
 	expr_cond_fn cond;   /* set by expr_prepare */
 	uint8_t op;          /* expr_op */
 	uint8_t ctx;         /* the operator asking for this node's truth, for messages */
-	uint8_t sub;         /* OP_CMPK: comparison op; OP_BUILTIN: builtin id */
+	uint8_t sub;         /* OP_CMPK: comparison op; OP_BUILTIN: builtin id;
+	                      * OP_ADD..OP_IDIV: ARITH_K_* after expr_prepare */
 	uint8_t scope;       /* OP_CMPK/OP_INK: 0 vars, 1 item */
 	uint16_t nargs;
 	uint16_t depth;      /* height of the subtree, bounded by EXPR_MAX_DEPTH */
@@ -107,6 +108,11 @@ struct enode {
 	uint64_t key[2];     /* OP_CMPK with a string of at most 16 bytes: expr_str_key() */
 	const expr_hostcall *call;
 };
+
+/* Which operand of an arithmetic node is the int constant, when the other
+ * is a name or a host call (expr_eval.c's fast path); 0 otherwise. */
+#define ARITH_K_RIGHT 1
+#define ARITH_K_LEFT  2
 
 /* A host call resolved at load. */
 struct expr_hostcall {

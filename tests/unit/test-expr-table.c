@@ -234,6 +234,48 @@ static const struct { const char *src, *want; } table[] = {
 	{ "price_f / 0", "error: division by zero in '/'" },
 	{ "nothing + 1", "error: '+' needs numbers, got null" },
 	{ "abs(nothing)", "error: function 'abs' argument 1 must be a number, got null" },
+	/* a name or a host call with an int constant (the arith fast path):
+	 * the same int64 results and errors as the general code */
+	{ "big + 1", "error: integer overflow in '+'" },
+	{ "1 + big", "error: integer overflow in '+'" },
+	{ "big + -1", "9223372036854775806" },
+	{ "small - 1", "error: integer overflow in '-'" },
+	{ "1 - small", "error: integer overflow in '-'" },   /* 1 + 2^63 */
+	{ "-1 - small", "9223372036854775807" },             /* -1 + 2^63 */
+	{ "big * 2", "error: integer overflow in '*'" },
+	{ "2 * big", "error: integer overflow in '*'" },
+	{ "-1 * small", "error: integer overflow in '*'" },
+	{ "small * 1", "-9223372036854775808" },
+	{ "small // 2", "-4611686018427387904" },
+	{ "small // 3", "-3074457345618258603" },   /* -3074457345618258602.67 floors */
+	{ "small // -2", "4611686018427387904" },
+	{ "big // -2", "-4611686018427387904" },    /* -4611686018427387903.5 floors */
+	{ "small // -1", "error: integer overflow in '//'" },
+	{ "hour // -1", "-9" },
+	{ "attr.birth_month // -2", "-6" },         /* -5.5 floors to -6 */
+	{ "attr.birth_month // -11", "-1" },
+	{ "attr.birth_month // 12", "0" },
+	{ "attr.birth_month // -12", "-1" },        /* -0.92 floors to -1 */
+	{ "net // 100 * 2", "246" },                /* 123 * 2 */
+	{ "nothing * 2", "error: '*' needs numbers, got null" },
+	{ "2 - nothing", "error: '-' needs numbers, got null" },
+	{ "nothing // 10", "error: '//' needs numbers, got null" },
+	{ "anyv + 1", "error: '+' needs numbers, got string" },
+	{ "1 + anyv", "error: '+' needs numbers, got string" },
+	{ "price_f // 2", "1.0" },
+	{ "2 - price_f", "-0.5" },
+	{ "count_qty(item.category == \"tea\") * 20", "60" },
+	{ "20 * count_qty(item.category == \"tea\")", "60" },
+	{ "sum_net(true) // 100", "15" },           /* 1575 // 100 */
+	{ "sum_net(true) - 2000", "-425" },
+	{ "0 - sum_net(true)", "-1575" },
+	{ "echo(small) // 10", "-922337203685477581" },   /* ...580.8 floors */
+	{ "echo(-7) // 2", "-4" },
+	{ "echo(big) + 1", "error: integer overflow in '+'" },
+	{ "echo(nothing) + 1", "error: function 'echo' argument 1 must be int or string, got null" },
+	{ "echo(\"x\") + 1", "error: '+' needs numbers, got string" },
+	{ "count_qty(item.qty * 100 > 250)", "3" },            /* only CHAI: 300 */
+	{ "sum_net(item.net // 300 == 2)", "1300" },            /* 700 // 300, 600 // 300 */
 	/* host arguments: constants handed over as built at load, anything
 	 * else evaluated and checked per call */
 	{ "echo(\"x\")", "\"x\"" },
