@@ -11,9 +11,7 @@ REPORT_SOURCES = \
 engine_libengine_a_SOURCES += $(REPORT_SOURCES)
 engine_libengine_a_CFLAGS += $(GSL_CFLAGS) $(XXHASH_CFLAGS)
 
-# The command itself is linked into loyaltyctl directly: engine/ctl_missing.c
-# has a weak stand-in, and a weak definition keeps the linker from taking
-# the real one out of libengine.a.
+# The command itself is linked into loyaltyctl, like the other ctl_*.c.
 loyaltyctl_SOURCES += engine/ctl_experiments.c
 loyaltyctl_LDADD += $(GSL_LIBS)
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
 #include <yajl/yajl_tree.h>
 
 #include "engine/decode.h"
@@ -32,34 +33,7 @@ struct sim {
 
 static uint64_t hash_id(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
-static void cust_free(store_cust *c)
-{
-	if (!c)
-		return;
-	free(c->id);
-	free(c->referred_by);
-	free(c->tier);
-	free(c->lifted_txn);
-	for (uint32_t i = 0; i < c->ntq; i++)
-		free(c->tq[i].tier);
-	free(c->tq);
-	for (uint32_t i = 0; i < c->nattrs; i++) {
-		free(c->attrs[i].key);
-		if (c->attrs[i].val.t == EV_STR)
-			free((char *)c->attrs[i].val.u.s.p);
-	}
-	free(c->attrs);
-	free(c->spend);
-	for (uint32_t i = 0; i < c->nfires; i++)
-		free(c->fires[i].rule);
-	free(c->fires);
-	free(c);
+	return XXH3_64bits(s, n);
 }
 
 sim *sim_new(const program *p)
@@ -85,7 +59,7 @@ void sim_free(sim *s)
 		return;
 	if (s->slot)
 		for (size_t i = 0; i < s->cap; i++)
-			cust_free(s->slot[i]);
+			store_cust_free(s->slot[i]);
 	free(s->slot);
 	for (size_t i = 0; i < s->tcap; i++)
 		free(s->txns[i].txn);
@@ -130,7 +104,7 @@ static store_cust *cust_create(sim *s, const char *id, size_t n, int64_t ts, con
 	}
 	store_cust *c = calloc(1, sizeof *c);
 	if (!c || !(c->id = strndup(id, n)) || (ref && !(c->referred_by = strndup(ref, refn)))) {
-		cust_free(c);
+		store_cust_free(c);
 		return NULL;
 	}
 	c->idlen = n;
@@ -188,75 +162,13 @@ static int txn_seen(sim *s, rl_str txn, uint64_t hash, bool record)
 
 /* ---- the commit, as op_purchase.c's apply_customer ---------------------- */
 
-static int set_tierq(store_cust *c, const char *tier, int64_t q)
-{
-	for (uint32_t i = 0; i < c->ntq; i++)
-		if (strcmp(c->tq[i].tier, tier) == 0) {
-			c->tq[i].qualified_at = q;
-			return 0;
-		}
-	if (q == 0)
-		return 0;
-	store_tierq *n = realloc(c->tq, (c->ntq + 1) * sizeof *n);
-	if (!n)
-		return -1;
-	c->tq = n;
-	if (!(n[c->ntq].tier = strdup(tier)))
-		return -1;
-	n[c->ntq++].qualified_at = q;
-	return 0;
-}
-
-/* Same window as store_customer.c: entries older than two years before
- * the newest go (they can matter only to a request back-dated a year). */
-#define SPEND_KEEP_S (2 * 365 * 86400LL)
-
-static int add_spend(store_cust *c, int64_t ts, int64_t amount)
-{
-	int64_t newest = ts;
-	for (uint32_t i = 0; i < c->nspend; i++)
-		if (c->spend[i].ts > newest)
-			newest = c->spend[i].ts;
-	uint32_t k = 0;
-	for (uint32_t i = 0; i < c->nspend; i++)
-		if (c->spend[i].ts > newest - SPEND_KEEP_S)
-			c->spend[k++] = c->spend[i];
-	c->nspend = k;
-	if (c->nspend == c->capspend) {
-		uint32_t nc = c->capspend ? c->capspend * 2 : 8;
-		store_spend *n = realloc(c->spend, nc * sizeof *n);
-		if (!n)
-			return -1;
-		c->spend = n;
-		c->capspend = nc;
-	}
-	c->spend[c->nspend++] = (store_spend){ ts, amount };
-	return 0;
-}
-
-static int add_fire(store_cust *c, const char *rule, int64_t ts)
-{
-	if (c->nfires == c->capfires) {
-		uint32_t nc = c->capfires ? c->capfires * 2 : 4;
-		store_fire *n = realloc(c->fires, nc * sizeof *n);
-		if (!n)
-			return -1;
-		c->fires = n;
-		c->capfires = nc;
-	}
-	if (!(c->fires[c->nfires].rule = strdup(rule)))
-		return -1;
-	c->fires[c->nfires++].ts = ts;
-	return 0;
-}
-
 static int commit(sim *s, store_cust *c, store_cust *ref, const rl_outcome *o, int64_t ts)
 {
 	const program *p = s->p;
 	bool first = c->purchase_count == 0;
 	c->points += o->earned - o->redeemed_points;
 	c->lifetime_spend += o->total;
-	if (o->total && add_spend(c, ts, o->total) < 0)
+	if (o->total && store_cust_add_spend(NULL, c, ts, o->total, NULL, 0) < 0)
 		return -1;
 	c->purchase_count++;
 	if (!c->has_first || ts < c->first_purchase_at) {
@@ -270,7 +182,7 @@ static int commit(sim *s, store_cust *c, store_cust *ref, const rl_outcome *o, i
 	uint32_t nt = program_ntiers(p);
 	if (o->tier_qualified_at_after)
 		for (uint32_t i = 0; i < nt; i++)
-			if (set_tierq(c, program_tier_name(p, i), o->tier_qualified_at_after[i]) < 0)
+			if (store_cust_set_tierq(NULL, c, program_tier_name(p, i), o->tier_qualified_at_after[i]) < 0)
 				return -1;
 	if (o->tier_after >= 0) {
 		const char *after = program_tier_name(p, (uint32_t)o->tier_after);
@@ -284,7 +196,7 @@ static int commit(sim *s, store_cust *c, store_cust *ref, const rl_outcome *o, i
 		}
 	}
 	for (uint32_t i = 0; i < o->nfired_limited; i++)
-		if (add_fire(c, program_rule_name(p, (uint32_t)o->fired_limited[i]), ts) < 0)
+		if (store_cust_add_fire(NULL, c, program_rule_name(p, (uint32_t)o->fired_limited[i]), ts) < 0)
 			return -1;
 	if (ref && ref != c) {
 		if (o->referrer_bonus_total > 0) {
@@ -546,7 +458,7 @@ static int seed_fill(sim *s, store_cust *c, yajl_val root, char *err, size_t err
 				if (k[0] == 't') {
 					if (!seed_time(av, &t))
 						SEED_FAIL("tier_state.%s must be a time", ak);
-					if (set_tierq(c, ak, t) < 0)
+					if (store_cust_set_tierq(NULL, c, ak, t) < 0)
 						SEED_FAIL("out of memory");
 					continue;
 				}
@@ -583,12 +495,12 @@ static int seed_fill(sim *s, store_cust *c, yajl_val root, char *err, size_t err
 					const char *rule = YAJL_IS_STRING(x) ? YAJL_GET_STRING(x) : NULL;
 					if (!rule || !*rule || !seed_time(y, &t))
 						SEED_FAIL("fires must be a list of [rule, time]");
-					if (add_fire(c, rule, t) < 0)
+					if (store_cust_add_fire(NULL, c, rule, t) < 0)
 						SEED_FAIL("out of memory");
 				} else {
 					if (!seed_time(x, &t) || !YAJL_IS_INTEGER(y))
 						SEED_FAIL("spend_history must be a list of [time, amount]");
-					if (add_spend(c, t, YAJL_GET_INTEGER(y)) < 0)
+					if (store_cust_add_spend(NULL, c, t, YAJL_GET_INTEGER(y), NULL, 0) < 0)
 						SEED_FAIL("out of memory");
 				}
 			}
@@ -599,13 +511,13 @@ static int seed_fill(sim *s, store_cust *c, yajl_val root, char *err, size_t err
 		c->enrolled_at = c->has_first ? c->first_purchase_at : 0;
 	/* as import: spend_12m without its history is one entry at the last
 	 * purchase; a tier without its state was qualified when it was given */
-	if (!has_history && s12 > 0 && add_spend(c, c->has_last ? c->last_purchase_at : c->enrolled_at, s12) < 0)
+	if (!has_history && s12 > 0 && store_cust_add_spend(NULL, c, c->has_last ? c->last_purchase_at : c->enrolled_at, s12, NULL, 0) < 0)
 		SEED_FAIL("out of memory");
 	if (tier) {
 		if (!(c->tier = strdup(tier)))
 			SEED_FAIL("out of memory");
 		c->tier_since = has_since ? since : c->enrolled_at;
-		if (!has_tier_state && set_tierq(c, tier, c->tier_since) < 0)
+		if (!has_tier_state && store_cust_set_tierq(NULL, c, tier, c->tier_since) < 0)
 			SEED_FAIL("out of memory");
 	}
 	(void)s;

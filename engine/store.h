@@ -110,9 +110,13 @@ int store_cust_get(store *s, const char *id, size_t n, store_cust **out);
 /* Creates it at the lowest tier (inside a write). NULL on error. */
 store_cust *store_cust_create(store *s, const char *id, size_t n, int64_t ts,
 	const char *referred_by, size_t reflen);
+/* Frees a record that is not in the store's cache (NULL is fine). */
+void store_cust_free(store_cust *c);
 /* Writes c's row: counters, attrs, tier state, spend, fires. 0 or -1. */
 int store_cust_save(store *s, store_cust *c);
 /* These change memory only; store_cust_save writes them (call it last).
+ * `s` may be NULL for a record kept outside the store (loyaltyctl
+ * simulate), which is how the simulation stays the daemon's arithmetic.
  * Merge attrs (EV_NULL removes). */
 int store_cust_merge_attrs(store_cust *c, const struct rl_attr *a, uint32_t n);
 int store_cust_set_tierq(store *s, store_cust *c, const char *tier, int64_t q);

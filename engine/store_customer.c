@@ -39,8 +39,10 @@ static void attr_free(store_attr *a)
 		free((char *)a->val.u.s.p);
 }
 
-static void cust_free(store_cust *c)
+void store_cust_free(store_cust *c)
 {
+	if (!c)
+		return;
 	free(c->id);
 	free(c->referred_by);
 	free(c->tier);
@@ -124,7 +126,7 @@ static void cache_remove(store *s, store_cust *c)
 	lru_unlink(s, c);
 	s->ncached--;
 	s->bytes -= c->bytes;
-	cust_free(c);
+	store_cust_free(c);
 }
 
 static void cache_grow(store *s)
@@ -173,6 +175,8 @@ static store_cust *cache_find(store *s, const char *id, size_t n)
 
 void store_cust_touch(store *s, store_cust *c)
 {
+	if (!s)
+		return; /* a record held outside the store (loyaltyctl simulate) */
 	c->dirty_group = s->group;
 	size_t nb = cust_bytes(c);
 	s->bytes += nb - c->bytes;
@@ -477,11 +481,11 @@ int store_cust_get(store *s, const char *id, size_t n, store_cust **out)
 	free(fires);
 	if (bad) {
 		snprintf(s->err, sizeof s->err, "customer %s: unreadable state", c->id);
-		cust_free(c);
+		store_cust_free(c);
 		return -1;
 	}
 	if (load_exposures(s, c) < 0) {
-		cust_free(c);
+		store_cust_free(c);
 		return -1;
 	}
 	cache_insert(s, c);
@@ -492,7 +496,7 @@ int store_cust_get(store *s, const char *id, size_t n, store_cust **out)
 nomem:
 	sqlite3_reset(st);
 	if (c)
-		cust_free(c);
+		store_cust_free(c);
 	snprintf(s->err, sizeof s->err, "out of memory loading a customer");
 	return -1;
 }
@@ -513,7 +517,7 @@ store_cust *store_cust_create(store *s, const char *id, size_t n, int64_t ts,
 	if (referred_by)
 		c->referred_by = malloc(reflen + 1);
 	if (!c->id || (referred_by && !c->referred_by)) {
-		cust_free(c);
+		store_cust_free(c);
 		return NULL;
 	}
 	memcpy(c->id, id, n);
