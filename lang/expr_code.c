@@ -26,6 +26,8 @@ enum {
 	CI_EXPR_CMP_I,  /* any expression compared with an int constant */
 	CI_HOST,        /* a host function giving a boolean: any_item(...) */
 	CI_VAR_RANGE, CI_ITEM_RANGE, CI_EXPR_RANGE, /* lo <= x <= hi: two fused tests */
+	CI_VAR_VAR_EQ, CI_VAR_VAR_NE, CI_VAR_VAR_LT, /* a name compared with a name: */
+	CI_VAR_VAR_LE, CI_VAR_VAR_GT, CI_VAR_VAR_GE, /* `attr.birth_month == month` */
 	CI_TRUE,        /* end: the condition holds */
 	CI_FALSE,       /* end: it does not */
 	CI_COUNT_
@@ -105,6 +107,10 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 		c->i = n->k.u.i;
 	} else if (n->op == OP_HOST) {
 		c->op = CI_HOST;
+	} else if (n->op >= OP_EQ && n->op <= OP_GE && n->a->op == OP_VAR && n->b->op == OP_VAR) {
+		c->op = (uint8_t)(CI_VAR_VAR_EQ + (n->op - OP_EQ));
+		c->slot = n->a->slot;
+		c->i = n->b->slot;
 	} else if (n->op == OP_VAR && n->type == ET_BOOL) {
 		c->slot = n->slot;
 		c->op = CI_VAR_BOOL;
@@ -444,12 +450,15 @@ static int run(const expr *e, expr_frame *f)
 		[CI_VAR_BOOL] = &&l_var_bool, [CI_EXPR_CMP_I] = &&l_expr_cmp_i, [CI_HOST] = &&l_host,
 		[CI_VAR_RANGE] = &&l_var_range, [CI_ITEM_RANGE] = &&l_item_range,
 		[CI_EXPR_RANGE] = &&l_expr_range,
+		[CI_VAR_VAR_EQ] = &&l_var_var_eq, [CI_VAR_VAR_NE] = &&l_var_var_ne,
+		[CI_VAR_VAR_LT] = &&l_var_var_lt, [CI_VAR_VAR_LE] = &&l_var_var_le,
+		[CI_VAR_VAR_GT] = &&l_var_var_gt, [CI_VAR_VAR_GE] = &&l_var_var_ge,
 		[CI_TRUE] = &&l_true, [CI_FALSE] = &&l_false,
 	};
 	const expr_cins *const code = e->code;
 	const uint32_t end = e->ncode;
 	const expr_cins *c = code;
-	const expr_value *v;
+	const expr_value *v, *v2;
 	expr_value tmp;
 	goto *disp[c->op];
 
@@ -523,6 +532,19 @@ range:
 			OUTCOME(r1);
 		OUTCOME(expr_compare(c->n2->sub, v, &c->n2->k, f));
 	}
+#define VAR_VAR_TEST(L, OP) \
+L: \
+	v = &f->vars[c->slot]; \
+	v2 = &f->vars[c->i]; \
+	if (__builtin_expect(v->t == EV_INT && v2->t == EV_INT, 1)) \
+		OUTCOME(v->u.i OP v2->u.i); \
+	OUTCOME(expr_compare(c->n->op, v, v2, f));
+	VAR_VAR_TEST(l_var_var_eq, ==)
+	VAR_VAR_TEST(l_var_var_ne, !=)
+	VAR_VAR_TEST(l_var_var_lt, <)
+	VAR_VAR_TEST(l_var_var_le, <=)
+	VAR_VAR_TEST(l_var_var_gt, >)
+	VAR_VAR_TEST(l_var_var_ge, >=)
 l_var_bool:
 	v = &f->vars[c->slot];
 	if (v->t == EV_BOOL)

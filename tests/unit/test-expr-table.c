@@ -276,6 +276,28 @@ static const struct { const char *src, *want; } table[] = {
 	{ "echo(\"x\") + 1", "error: '+' needs numbers, got string" },
 	{ "count_qty(item.qty * 100 > 250)", "3" },            /* only CHAI: 300 */
 	{ "sum_net(item.net // 300 == 2)", "1300" },            /* 700 // 300, 600 // 300 */
+	/* a name compared with a name */
+	{ "attr.birth_month == hour", "false" },    /* 11 vs 9 */
+	{ "attr.birth_month != hour", "true" },
+	{ "attr.birth_month > hour", "true" },
+	{ "attr.birth_month >= hour", "true" },
+	{ "hour < attr.birth_month", "true" },
+	{ "hour <= attr.birth_month", "true" },
+	{ "hour == hour", "true" },
+	{ "big > small", "true" },
+	{ "nothing == hour", "false" },
+	{ "nothing != hour", "true" },
+	{ "nothing < hour", "false" },
+	{ "hour >= nothing", "false" },
+	{ "nothing == days_since_last_purchase", "true" },   /* null == null */
+	{ "nothing <= days_since_last_purchase", "false" },  /* ordering with null */
+	{ "price_f < hour", "true" },
+	{ "hour == price_f", "false" },
+	{ "tier == weekday", "false" },
+	{ "attr.city < tier", "true" },             /* "P" < "g" bytewise */
+	{ "anyv < hour", "error: cannot compare string with int using '<'" },
+	{ "anyv == hour", "false" },
+	{ "hour == attr.birth_month or attr.birth_month > hour and nothing == nothing", "true" },
 	/* host arguments: constants handed over as built at load, anything
 	 * else evaluated and checked per call */
 	{ "echo(\"x\")", "\"x\"" },
