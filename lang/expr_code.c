@@ -420,20 +420,26 @@ static inline int operand_sum(const enode *a, expr_frame *f, expr_value *out)
 	if (r_ > 0) { \
 		/* an end is a plain return: no indirect jump that depends \
 		 * on the outcome */ \
-		if (c->jt >= end) \
-			return c->jt == end; \
+		if (c->jt >= end) { \
+			*out = c->jt == end; \
+			return 0; \
+		} \
 		c = code + c->jt; \
 		goto *disp[c->op]; \
 	} \
 	if (r_ < 0) \
 		return -1; \
-	if (c->jf >= end) \
-		return c->jf == end; \
+	if (c->jf >= end) { \
+		*out = c->jf == end; \
+		return 0; \
+	} \
 	c = code + c->jf; \
 	goto *disp[c->op]; \
 } while (0)
 
-static int run(const expr *e, expr_frame *f)
+/* 0 with *out set, -1 on a run-time error. Setting *out here rather than
+ * returning the truth lets expr_eval_bool end in a tail call. */
+static int run(const expr *e, expr_frame *f, bool *out)
 {
 	/* ORDER: indexed by the CI_ enum */
 	static const void *const disp[CI_COUNT_] = {
@@ -578,16 +584,18 @@ l_host:
 l_node:
 	OUTCOME(expr_cond_node(c->n, f));
 l_true:
-	return 1;
+	*out = true;
+	return 0;
 l_false:
+	*out = false;
 	return 0;
 }
 
-/* Here rather than in expr_eval.c so that run() is inlined into it: the
- * host's item loops call this once per item. */
+/* Here rather than in expr_eval.c so that the call of run() is a tail
+ * call (run has computed gotos, which GCC does not inline): the host's
+ * item loops call this once per item. */
 int expr_eval_bool(const expr *e, expr_frame *f, bool *out)
 {
-	int r;
 	const expr_cins *c = e->code;
 	/* the usual item predicate, `item.category == "coffee"`, without the
 	 * dispatch: host loops call this for every line of the basket */
@@ -595,9 +603,5 @@ int expr_eval_bool(const expr *e, expr_frame *f, bool *out)
 		*out = key_is(&f->item[c->slot], c);
 		return 0;
 	}
-	r = run(e, f);
-	if (r < 0)
-		return -1;
-	*out = r;
-	return 0;
+	return run(e, f, out);
 }
