@@ -63,8 +63,11 @@ if command -v clang >/dev/null 2>&1; then
 			name=$(basename "$f")
 			corpus="$top/tests/fuzz/corpus-${name#fuzz-}"
 			work=$(mktemp -d); [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+			dict="$top/tests/fuzz/${name#fuzz-}.dict"
+			[ -f "$dict" ] && dict="-dict=$dict" || dict=""
+			# -timeout: one input running 10 s is a hang, not a slow case
 			if "$f" -max_total_time="${FUZZ_SECONDS:-60}" -max_len=4096 -rss_limit_mb=2048 \
-				"$work" >"$fz/$name.out" 2>&1; then
+				-timeout=10 $dict "$work" >"$fz/$name.out" 2>&1; then
 				step_ok "$name ($(grep -o 'Done [0-9]* runs' "$fz/$name.out" | tail -1))"
 			else
 				tail -30 "$fz/$name.out"; step_fail "$name"
