@@ -68,19 +68,7 @@ static void write_customer(yajl_gen g, const store_cust *c, int64_t now)
 	key(g, "referrals");
 	yajl_gen_integer(g, c->referrals);
 	key(g, "attrs");
-	yajl_gen_map_open(g);
-	for (uint32_t i = 0; i < c->nattrs; i++) {
-		const store_attr *a = &c->attrs[i];
-		yajl_gen_string(g, (const unsigned char *)a->key, a->keylen);
-		switch (a->val.t) {
-		case EV_BOOL: yajl_gen_bool(g, a->val.u.b); break;
-		case EV_INT: yajl_gen_integer(g, a->val.u.i); break;
-		case EV_FLOAT: yajl_gen_double(g, a->val.u.f); break;
-		case EV_STR: yajl_gen_string(g, (const unsigned char *)a->val.u.s.p, a->val.u.s.n); break;
-		default: yajl_gen_null(g); break;
-		}
-	}
-	yajl_gen_map_close(g);
+	store_cust_write_attrs(g, c);
 	time_member(g, "enrolled_at", true, c->enrolled_at);
 	key(g, "tier_state");
 	yajl_gen_map_open(g);

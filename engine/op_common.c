@@ -304,19 +304,7 @@ void opc_write_profile(yajl_gen g, const program *p, const store_cust *c, int64_
 		yajl_gen_null(g);
 	reply_int(g, "referrals", c->referrals);
 	reply_key(g, "attrs");
-	yajl_gen_map_open(g);
-	for (uint32_t i = 0; i < c->nattrs; i++) {
-		const store_attr *a = &c->attrs[i];
-		yajl_gen_string(g, (const unsigned char *)a->key, a->keylen);
-		switch (a->val.t) {
-		case EV_BOOL: yajl_gen_bool(g, a->val.u.b); break;
-		case EV_INT: yajl_gen_integer(g, a->val.u.i); break;
-		case EV_FLOAT: yajl_gen_double(g, a->val.u.f); break;
-		case EV_STR: yajl_gen_string(g, (const unsigned char *)a->val.u.s.p, a->val.u.s.n); break;
-		default: yajl_gen_null(g); break;
-		}
-	}
-	yajl_gen_map_close(g);
+	store_cust_write_attrs(g, c);
 	reply_key(g, "segments");
 	yajl_gen_array_open(g);
 	if (have) {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <yajl/yajl_gen.h>
 
 #include "lang/arena.h"
 #include "rules/model.h"
@@ -110,6 +111,9 @@ int store_cust_get(store *s, const char *id, size_t n, store_cust **out);
 /* Creates it at the lowest tier (inside a write). NULL on error. */
 store_cust *store_cust_create(store *s, const char *id, size_t n, int64_t ts,
 	const char *referred_by, size_t reflen);
+/* The attributes as one JSON object (the customer answer, the stored
+ * column and export all write them this way). */
+void store_cust_write_attrs(yajl_gen g, const store_cust *c);
 /* Frees a record that is not in the store's cache (NULL is fine). */
 void store_cust_free(store_cust *c);
 /* Writes c's row: counters, attrs, tier state, spend, fires. 0 or -1. */

@@ -534,9 +534,8 @@ store_cust *store_cust_create(store *s, const char *id, size_t n, int64_t ts,
 	return c;
 }
 
-/* One value of the shared generator: starts a new top-level value after
- * what is already in the buffer. */
-static void json_attrs(yajl_gen g, const store_cust *c)
+/* Also one value of the store's shared generator in store_cust_save. */
+void store_cust_write_attrs(yajl_gen g, const store_cust *c)
 {
 	yajl_gen_map_open(g);
 	for (uint32_t i = 0; i < c->nattrs; i++) {
@@ -561,7 +560,7 @@ int store_cust_save(store *s, store_cust *c)
 	yajl_gen_clear(g);
 	yajl_gen_reset(g, NULL);
 	off[0] = 0;
-	json_attrs(g, c);
+	store_cust_write_attrs(g, c);
 	off[1] = store_json_len(g);
 	yajl_gen_reset(g, NULL);
 	yajl_gen_map_open(g);
