@@ -16,9 +16,8 @@ bench_bench_rules_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 bench_bench_rules_LDADD = $(RULES_LIBS) $(YAJL_LIBS)
 
 # --- Lua rules (lua helper) ---
-# rules/load_lua.c (with lua_ctx.c) is part of the library; rules/no_lua.c,
-# the stand-in that refused *.lua files, stays in the tree for a build
-# without Lua rules but is not compiled.
+# rules/load_lua.c (with lua_ctx.c) is part of the library: Lua is a
+# required dependency, so there is no build without Lua rules.
 LUA_RULES_SOURCES = rules/load_lua.c rules/lua_ctx.c rules/lua_ctx.h
 check_PROGRAMS += tests/unit/test-rules-lua
 TESTS += tests/unit/test-rules-lua
@@ -44,7 +43,7 @@ TESTS += tests/unit/test-load-errors
 tests_unit_test_load_errors_SOURCES = tests/unit/test-load-errors.c tests/unit/test-rules-util.h
 tests_unit_test_load_errors_CFLAGS = $(RULES_TEST_CFLAGS)
 tests_unit_test_load_errors_LDADD = $(RULES_LIBS)
-EXTRA_DIST += tests/data/rules rules/no_lua.c
+EXTRA_DIST += tests/data/rules
 check_PROGRAMS += tests/unit/test-rules-eval
 TESTS += tests/unit/test-rules-eval
 tests_unit_test_rules_eval_SOURCES = tests/unit/test-rules-eval.c tests/unit/test-rules-util.h
