@@ -59,7 +59,7 @@ rl_experiment *rl_add_experiment(rl_loader *L);
 int rl_find_segment(const program *p, const char *name, size_t n);
 int rl_find_experiment(const program *p, const char *name, size_t n);
 
-/* Lua files: rules/load_lua.c (or rules/no_lua.c until it exists) adds the
+/* Lua files: rules/load_lua.c adds the
  * file's rules and segments through rl_add_rule()/rl_add_segment(), called
  * in pass 1 at the file's place in read order (L->file, L->file_index set;
  * rule read order is kept by rl_add_rule). A segment added this way leaves
