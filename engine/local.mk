@@ -36,7 +36,7 @@ dist_man_MANS += doc/loyaltyd.8 doc/loyaltyctl.1
 
 # The black-box tests: the real daemon over its socket (pytest).
 TESTS += tests/blackbox/run.sh
-EXTRA_DIST += tests/blackbox tests/fuzz/corpus-decode bench/bench-server.sh
+EXTRA_DIST += tests/fuzz/corpus-decode bench/bench-server.sh
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz-decode

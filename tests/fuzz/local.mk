@@ -32,5 +32,5 @@ tests_fuzz_fuzz_import_SOURCES = tests/fuzz/fuzz-import.c \
 	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c
 tests_fuzz_fuzz_import_CFLAGS = $(engine_libengine_a_CFLAGS) $(FUZZ_CFLAGS) -Wno-string-concatenation
 tests_fuzz_fuzz_import_LDFLAGS = $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_import_LDADD = $(YAJL_LIBS) $(SQLITE_LIBS) $(EVENT_LIBS) -lpthread -lm
+tests_fuzz_fuzz_import_LDADD = $(YAJL_LIBS) $(SQLITE_LIBS) $(EVENT_LIBS) $(XXHASH_LIBS) -lpthread -lm
 endif
