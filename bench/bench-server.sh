@@ -10,13 +10,13 @@
 #
 # usage: bench/bench-server.sh [BUILD_DIR]      (default: $LOYALTYD_BUILD or .)
 # env:   N=purchases (default 50000)  DUR=seconds per quote/echo run (5)
-#        BENCH_DIR=the shared kit (/work/shared/bench)  KEEP=1 keeps the work dir
+#        BENCH_DIR=the shared kit ($SRC/../shared/bench, beside the source tree)  KEEP=1 keeps the work dir
 set -eu
 
 BUILD=${1:-${LOYALTYD_BUILD:-.}}
 BUILD=$(cd "$BUILD" && pwd)
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-BENCH_DIR=${BENCH_DIR:-/work/shared/bench}
+BENCH_DIR=${BENCH_DIR:-$SRC/../shared/bench}
 N=${N:-50000}
 DUR=${DUR:-5}
 WORK=$(mktemp -d /tmp/bench-server.XXXXXX)

@@ -10,8 +10,10 @@ if [ "${1:-}" = --test ]; then
 	# pytest for the black-box tests, clang for the fuzz targets, valgrind
 	# for the leak check, chromium to render the experiment report, sqlite3
 	# to inspect stores by hand when a test fails, python3-xxhash to check the
-	# experiment assignment against an independent implementation
-	pkgs="$pkgs python3-pytest python3-xxhash clang libclang-rt-14-dev valgrind chromium sqlite3"
+	# experiment assignment against an independent implementation,
+	# libjansson-dev for the shared kit's floor_eval (bench/bench-rules.sh)
+	pkgs="$pkgs python3-pytest python3-xxhash clang libclang-rt-14-dev valgrind chromium sqlite3
+	      libjansson-dev"
 fi
 missing=""
 for p in $pkgs; do
