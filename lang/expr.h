@@ -147,7 +147,31 @@ typedef struct expr_func_decl {
 	expr_bind_fn bind;
 	void *bind_ud;
 	unsigned needs;
+	/* EXPR_AGG_* (below) to make this a native aggregate instead of a
+	 * host function; 0 for a host function as above. */
+	int agg;
+	int agg_slot;        /* EXPR_AGG_SUM: the row slot summed */
 } expr_func_decl;
+
+/* Native aggregates over the frame's rows (expr_frame.rows): any_item,
+ * count_qty, sum_net without a host call. Declared with expr_env_func:
+ * exactly one ET_PRED argument, pred_scope EXPR_SCOPE_ITEM, no bind; `ret`
+ * 0 or the kind's type. lang/ runs the predicate's code over the rows
+ * itself, in order, with f->item set to each row in turn (and restored):
+ *   EXPR_AGG_ANY   boolean: some row satisfies the predicate; stops at the
+ *                  first that does; false over 0 rows.
+ *   EXPR_AGG_COUNT int: how many rows satisfy it.
+ *   EXPR_AGG_SUM   int: the sum of row[agg_slot] over the rows that
+ *                  satisfy it; 0 over 0 rows. That slot must hold an int
+ *                  in every such row (anything else is a run-time error
+ *                  "function 'NAME' sums ints, got null"); a sum outside
+ *                  int64 is "integer overflow in NAME".
+ * A run-time error in the predicate stops the aggregate with that error.
+ * `fn_id` and `needs` keep their meaning (expr_uses). */
+#define EXPR_AGG_NONE  0
+#define EXPR_AGG_ANY   1
+#define EXPR_AGG_COUNT 2
+#define EXPR_AGG_SUM   3
 int expr_env_func(expr_env *env, const expr_func_decl *decl);
 void expr_env_set_host(expr_env *env, expr_host_fn call);
 
@@ -184,6 +208,13 @@ struct expr_frame {
 	size_t scratch_cap;
 	size_t scratch_used;
 	char err[256];          /* the last run-time error */
+	/* The rows that native aggregates (EXPR_AGG_*) run over: nrows rows
+	 * of row_stride values each, row i at rows + i * row_stride. NULL or
+	 * 0 rows: any is false, count and sum are 0. Host functions ignore
+	 * these. */
+	const expr_value *rows;
+	uint32_t nrows;
+	uint32_t row_stride;
 };
 
 /* 0 on success (*out set); non-zero on a run-time error (frame->err set). */

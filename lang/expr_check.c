@@ -190,6 +190,8 @@ static enode *check_host(expr_ctx *cx, enode *n, int scope, const expr_func_decl
 	hc->fn_id = d->fn_id;
 	hc->nargs = d->nargs;
 	hc->host = cx->env->host;
+	hc->agg = d->agg;
+	hc->agg_slot = d->agg_slot;
 	for (int i = 0; i < n->nargs; i++) {
 		hc->arg_types[i] = d->arg_types[i];
 		if (d->arg_types[i] == ET_PRED) {

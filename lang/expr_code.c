@@ -28,6 +28,9 @@ enum {
 	CI_VAR_RANGE, CI_ITEM_RANGE, CI_EXPR_RANGE, /* lo <= x <= hi: two fused tests */
 	CI_VAR_VAR_EQ, CI_VAR_VAR_NE, CI_VAR_VAR_LT, /* a name compared with a name: */
 	CI_VAR_VAR_LE, CI_VAR_VAR_GT, CI_VAR_VAR_GE, /* `attr.birth_month == month` */
+	CI_SUM_RANGE,   /* lo <= name ± name <= hi: `spend_12m + net >= 500000`,
+	                 * alone or fused with a second bound */
+	CI_AGG_ANY,     /* a native any-aggregate (EXPR_AGG_ANY) */
 	CI_TRUE,        /* end: the condition holds */
 	CI_FALSE,       /* end: it does not */
 	CI_COUNT_
@@ -35,8 +38,12 @@ enum {
 
 struct expr_cins {
 	uint8_t op;
+	uint8_t nullr;         /* int tests: the outcome when the name is null */
+	uint8_t sub;           /* SUM_RANGE: OP_ADD or OP_SUB */
 	int32_t slot;
-	uint32_t jt, jf;       /* next instruction; ncode = true, ncode + 1 = false */
+	int32_t slot2;         /* SUM_RANGE: the second name's slot */
+	uint32_t jt, jf;       /* next instruction as a byte offset from this
+	                        * one (jumps only go forward), or J_TRUE, J_FALSE */
 	int64_t i;             /* int constant */
 	int64_t lo, hi;        /* RANGE: inclusive int bounds */
 	uint64_t key[2];       /* string constant's key (expr_str_key) */
@@ -46,6 +53,12 @@ struct expr_cins {
 	const enode *n;        /* the node: its constant, or the whole test */
 	const enode *n2;       /* RANGE: the second test */
 };
+
+/* The ends of a condition, as jump targets: no base pointer or end offset
+ * is needed to recognise them, which keeps a register free in the
+ * dispatch. */
+#define J_FALSE (UINT32_MAX - 1)
+#define J_TRUE  UINT32_MAX
 
 /* ---- building ------------------------------------------------------------ */
 
@@ -76,6 +89,21 @@ static bool is_slot_test(const enode *n, int op)
 	return n->op == op && !n->a;
 }
 
+/* name + name, name - name: summed inline (CI_SUM_RANGE) */
+static bool is_var_sum(const enode *a)
+{
+	return a && (a->op == OP_ADD || a->op == OP_SUB) && a->a->op == OP_VAR && a->b->op == OP_VAR;
+}
+
+static void sum_operands(expr_cins *c, const enode *a)
+{
+	c->sub = a->op;
+	c->slot = a->a->slot;
+	c->slot2 = a->b->slot;
+}
+
+static bool bound(const enode *t, int64_t *lo, int64_t *hi);
+
 static void list_keys(gen *g, expr_cins *c);
 
 static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
@@ -91,6 +119,7 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 		if (n->k.t == EV_INT) {
 			c->op = (uint8_t)((n->scope ? CI_ITEM_EQ_I : CI_VAR_EQ_I) + (n->sub - OP_EQ));
 			c->i = n->k.u.i;
+			c->nullr = n->sub == OP_NE; /* only != holds against null */
 		} else if (n->k.t == EV_STR && n->k.u.s.n <= 16 && (n->sub == OP_EQ || n->sub == OP_NE)) {
 			c->op = n->scope ? (n->sub == OP_EQ ? CI_ITEM_EQ_S : CI_ITEM_NE_S)
 				: (n->sub == OP_EQ ? CI_VAR_EQ_S : CI_VAR_NE_S);
@@ -103,10 +132,17 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 		c->list = n->k;
 		list_keys(g, c);
 	} else if (n->op == OP_CMPK && n->k.t == EV_INT) {
+		int64_t lo = INT64_MIN, hi = INT64_MAX;
 		c->op = CI_EXPR_CMP_I;
 		c->i = n->k.u.i;
+		if (is_var_sum(n->a) && (n->sub == OP_EQ || bound(n, &lo, &hi))) {
+			c->op = CI_SUM_RANGE;
+			sum_operands(c, n->a);
+			c->lo = n->sub == OP_EQ ? n->k.u.i : lo;
+			c->hi = n->sub == OP_EQ ? n->k.u.i : hi;
+		}
 	} else if (n->op == OP_HOST) {
-		c->op = CI_HOST;
+		c->op = n->call->agg == EXPR_AGG_ANY ? CI_AGG_ANY : CI_HOST;
 	} else if (n->op >= OP_EQ && n->op <= OP_GE && n->a->op == OP_VAR && n->b->op == OP_VAR) {
 		c->op = (uint8_t)(CI_VAR_VAR_EQ + (n->op - OP_EQ));
 		c->slot = n->a->slot;
@@ -184,6 +220,10 @@ static void range_leaf(gen *g, const enode *x, const enode *y, int64_t lo, int64
 	expr_cins *c = &g->code[g->ncode - 1];
 	c->op = x->a ? CI_EXPR_RANGE : x->scope ? CI_ITEM_RANGE : CI_VAR_RANGE;
 	c->slot = x->slot;
+	if (is_var_sum(x->a)) {
+		c->op = CI_SUM_RANGE;
+		sum_operands(c, x->a);
+	}
 	c->n2 = y;
 	c->lo = lo;
 	c->hi = hi;
@@ -311,6 +351,15 @@ int expr_code_build(expr_ctx *cx, expr *e)
 	return build_preds(cx, e->root);
 }
 
+/* label l as seen from instruction i */
+static uint32_t target(const gen *g, uint32_t i, uint32_t l)
+{
+	uint32_t to = g->label[l];
+	if (to >= g->ncode)
+		return to == g->ncode ? J_TRUE : J_FALSE;
+	return (to - i) * (uint32_t)sizeof *g->code;
+}
+
 static int build_one(expr_ctx *cx, expr *e)
 {
 	const enode *root = e->root;
@@ -327,8 +376,8 @@ static int build_one(expr_ctx *cx, expr *e)
 	g.label[L_TRUE] = g.ncode;
 	g.label[L_FALSE] = g.ncode + 1;
 	for (uint32_t i = 0; i < g.ncode; i++) {
-		g.code[i].jt = g.label[g.code[i].jt];
-		g.code[i].jf = g.label[g.code[i].jf];
+		g.code[i].jt = target(&g, i, g.code[i].jt);
+		g.code[i].jf = target(&g, i, g.code[i].jf);
 	}
 	memset(&g.code[g.ncode], 0, 2 * sizeof *g.code);
 	g.code[g.ncode].op = CI_TRUE;
@@ -414,32 +463,36 @@ static inline int operand_sum(const enode *a, expr_frame *f, expr_value *out)
 /* Threaded dispatch (GCC's labels as values): each test ends in its own
  * indirect jump, which the processor predicts per test. The outcome is a
  * branch, not a conditional move, so the next test starts speculatively
- * instead of waiting for this one's result. */
+ * instead of waiting for this one's result. Jumps are byte offsets, so
+ * that the next instruction is one add away. */
+#define AT(off) ((const expr_cins *)((const char *)c + (off)))
 #define OUTCOME(r) do { \
 	int r_ = (r); \
 	if (r_ > 0) { \
 		/* an end is a plain return: no indirect jump that depends \
 		 * on the outcome */ \
-		if (c->jt >= end) { \
-			*out = c->jt == end; \
+		if (c->jt >= J_FALSE) { \
+			*out = c->jt == J_TRUE; \
 			return 0; \
 		} \
-		c = code + c->jt; \
+		c = AT(c->jt); \
 		goto *disp[c->op]; \
 	} \
 	if (r_ < 0) \
 		return -1; \
-	if (c->jf >= end) { \
-		*out = c->jf == end; \
+	if (c->jf >= J_FALSE) { \
+		*out = c->jf == J_TRUE; \
 		return 0; \
 	} \
-	c = code + c->jf; \
+	c = AT(c->jf); \
 	goto *disp[c->op]; \
 } while (0)
 
-/* 0 with *out set, -1 on a run-time error. Setting *out here rather than
- * returning the truth lets expr_eval_bool end in a tail call. */
-static int run(const expr *e, expr_frame *f, bool *out)
+/* The whole dispatch, from instruction c on: every test, with the general
+ * fallbacks (expr_compare, the tree). expr_eval_bool hands over to it at
+ * the first test it does not finish itself. 0 with *out set, -1 on a
+ * run-time error. */
+static __attribute__((noinline)) int run_from(const expr_cins *c, expr_frame *f, bool *out)
 {
 	/* ORDER: indexed by the CI_ enum */
 	static const void *const disp[CI_COUNT_] = {
@@ -459,11 +512,9 @@ static int run(const expr *e, expr_frame *f, bool *out)
 		[CI_VAR_VAR_EQ] = &&l_var_var_eq, [CI_VAR_VAR_NE] = &&l_var_var_ne,
 		[CI_VAR_VAR_LT] = &&l_var_var_lt, [CI_VAR_VAR_LE] = &&l_var_var_le,
 		[CI_VAR_VAR_GT] = &&l_var_var_gt, [CI_VAR_VAR_GE] = &&l_var_var_ge,
+		[CI_SUM_RANGE] = &&l_sum_range, [CI_AGG_ANY] = &&l_agg_any,
 		[CI_TRUE] = &&l_true, [CI_FALSE] = &&l_false,
 	};
-	const expr_cins *const code = e->code;
-	const uint32_t end = e->ncode;
-	const expr_cins *c = code;
 	const expr_value *v, *v2;
 	expr_value tmp;
 	goto *disp[c->op];
@@ -473,8 +524,8 @@ L: \
 	v = &f->table[c->slot]; \
 	if (__builtin_expect(v->t == EV_INT, 1)) \
 		OUTCOME(v->u.i OP c->i); \
-	if (v->t == EV_NULL) /* only != holds against null */ \
-		OUTCOME(c->n->sub == OP_NE); \
+	if (v->t == EV_NULL) \
+		OUTCOME(c->nullr); \
 	OUTCOME(expr_compare(c->n->sub, v, &c->n->k, f));
 	INT_TEST(l_var_eq_i, vars, ==)
 	INT_TEST(l_var_ne_i, vars, !=)
@@ -490,7 +541,7 @@ L: \
 	if (__builtin_expect(v->t == EV_INT, 1)) \
 		OUTCOME(v->u.i OP c->i); \
 	if (v->t == EV_NULL) \
-		OUTCOME(c->n->sub == OP_NE); \
+		OUTCOME(c->nullr); \
 	OUTCOME(expr_compare(c->n->sub, v, &c->n->k, f));
 	ITEM_INT_TEST(l_item_eq_i, ==)
 	ITEM_INT_TEST(l_item_ne_i, !=)
@@ -523,6 +574,13 @@ l_item_range:
 	if (!f->item)
 		return no_item(f);
 	v = &f->item[c->slot];
+	goto range;
+l_sum_range:
+	if (operand_sum(c->n->a, f, &tmp))
+		return -1;
+	v = &tmp;
+	if (!c->n2)
+		goto cmp_i;
 	goto range;
 l_expr_range:
 	if (operand_sum(c->n->a, f, &tmp))
@@ -559,17 +617,20 @@ l_var_bool:
 l_expr_cmp_i:
 	if (operand_sum(c->n->a, f, &tmp))
 		return -1;
-	if (__builtin_expect(tmp.t == EV_INT, 1)) {
+	v = &tmp;
+cmp_i:
+	if (__builtin_expect(v->t == EV_INT, 1)) {
 		switch (c->n->sub) {
-		case OP_EQ: OUTCOME(tmp.u.i == c->i);
-		case OP_NE: OUTCOME(tmp.u.i != c->i);
-		case OP_LT: OUTCOME(tmp.u.i < c->i);
-		case OP_LE: OUTCOME(tmp.u.i <= c->i);
-		case OP_GT: OUTCOME(tmp.u.i > c->i);
-		case OP_GE: OUTCOME(tmp.u.i >= c->i);
+		case OP_EQ: OUTCOME(v->u.i == c->n->k.u.i);
+		case OP_NE: OUTCOME(v->u.i != c->n->k.u.i);
+		case OP_LT: OUTCOME(v->u.i < c->n->k.u.i);
+		case OP_LE: OUTCOME(v->u.i <= c->n->k.u.i);
+		case OP_GT: OUTCOME(v->u.i > c->n->k.u.i);
+		case OP_GE: OUTCOME(v->u.i >= c->n->k.u.i);
 		}
 	}
-	OUTCOME(expr_compare(c->n->sub, &tmp, &c->n->k, f));
+	OUTCOME(expr_compare(c->n->sub, v, &c->n->k, f));
+l_agg_any:
 l_host:
 	if (expr_call_host(c->n, f, &tmp))
 		return -1;
@@ -591,17 +652,245 @@ l_false:
 	return 0;
 }
 
-/* Here rather than in expr_eval.c so that the call of run() is a tail
- * call (run has computed gotos, which GCC does not inline): the host's
- * item loops call this once per item. */
+/* The entry for conditions: the common tests on values of the expected
+ * type, and nothing that calls a function, so that entering costs no
+ * register saves; at the first test it cannot finish (a null where an
+ * ordering needs a number, a host call, the tree) it hands over to
+ * run_from() with a tail call. Host item loops call this once per item,
+ * so the entry is what matters. */
 int expr_eval_bool(const expr *e, expr_frame *f, bool *out)
 {
+	/* ORDER: indexed by the CI_ enum */
+	static const void *const disp[CI_COUNT_] = {
+		[CI_NODE] = &&l_slow,
+		[CI_VAR_EQ_I] = &&l_var_eq_i, [CI_VAR_NE_I] = &&l_var_ne_i,
+		[CI_VAR_LT_I] = &&l_var_lt_i, [CI_VAR_LE_I] = &&l_var_le_i,
+		[CI_VAR_GT_I] = &&l_var_gt_i, [CI_VAR_GE_I] = &&l_var_ge_i,
+		[CI_ITEM_EQ_I] = &&l_item_eq_i, [CI_ITEM_NE_I] = &&l_item_ne_i,
+		[CI_ITEM_LT_I] = &&l_item_lt_i, [CI_ITEM_LE_I] = &&l_item_le_i,
+		[CI_ITEM_GT_I] = &&l_item_gt_i, [CI_ITEM_GE_I] = &&l_item_ge_i,
+		[CI_VAR_EQ_S] = &&l_var_eq_s, [CI_VAR_NE_S] = &&l_var_ne_s,
+		[CI_ITEM_EQ_S] = &&l_item_eq_s, [CI_ITEM_NE_S] = &&l_item_ne_s,
+		[CI_VAR_IN] = &&l_var_in, [CI_ITEM_IN] = &&l_item_in,
+		[CI_VAR_BOOL] = &&l_var_bool, [CI_EXPR_CMP_I] = &&l_slow, [CI_HOST] = &&l_slow,
+		[CI_VAR_RANGE] = &&l_var_range, [CI_ITEM_RANGE] = &&l_item_range,
+		[CI_EXPR_RANGE] = &&l_slow,
+		[CI_VAR_VAR_EQ] = &&l_var_var_eq, [CI_VAR_VAR_NE] = &&l_var_var_ne,
+		[CI_VAR_VAR_LT] = &&l_var_var_lt, [CI_VAR_VAR_LE] = &&l_var_var_le,
+		[CI_VAR_VAR_GT] = &&l_var_var_gt, [CI_VAR_VAR_GE] = &&l_var_var_ge,
+		[CI_SUM_RANGE] = &&l_sum_range, [CI_AGG_ANY] = &&l_slow,
+		[CI_TRUE] = &&l_slow, [CI_FALSE] = &&l_slow,
+	};
 	const expr_cins *c = e->code;
-	/* the usual item predicate, `item.category == "coffee"`, without the
-	 * dispatch: host loops call this for every line of the basket */
-	if (e->ncode == 1 && c->op == CI_ITEM_EQ_S && f->item && f->item[c->slot].t == EV_STR) {
-		*out = key_is(&f->item[c->slot], c);
+	const expr_value *v, *v2;
+	int64_t x;
+	goto *disp[c->op];
+
+#define F_INT_TEST(L, table, OP) \
+L: \
+	F_INT_BODY(table, OP)
+#define F_INT_BODY(table, OP) \
+	v = &f->table[c->slot]; \
+	if (__builtin_expect(v->t == EV_INT, 1)) \
+		OUTCOME(v->u.i OP c->i); \
+	if (v->t == EV_NULL) \
+		OUTCOME(c->nullr); \
+	goto l_slow;
+	F_INT_TEST(l_var_eq_i, vars, ==)
+	F_INT_TEST(l_var_ne_i, vars, !=)
+	F_INT_TEST(l_var_lt_i, vars, <)
+	F_INT_TEST(l_var_le_i, vars, <=)
+	F_INT_TEST(l_var_gt_i, vars, >)
+	F_INT_TEST(l_var_ge_i, vars, >=)
+#define F_ITEM_INT_TEST(L, OP) \
+L: \
+	if (!f->item) \
+		goto l_slow; \
+	F_INT_BODY(item, OP)
+	F_ITEM_INT_TEST(l_item_eq_i, ==)
+	F_ITEM_INT_TEST(l_item_ne_i, !=)
+	F_ITEM_INT_TEST(l_item_lt_i, <)
+	F_ITEM_INT_TEST(l_item_le_i, <=)
+	F_ITEM_INT_TEST(l_item_gt_i, >)
+	F_ITEM_INT_TEST(l_item_ge_i, >=)
+	/* == and != with a string: a value of another type is simply not
+	 * equal (expr_compare says so too), so nothing falls back */
+#define F_STR_TEST(L, table, check, want) \
+L: \
+	check \
+	v = &f->table[c->slot]; \
+	OUTCOME(v->t == EV_STR ? key_is(v, c) == want : !want);
+#define F_NEEDS_ITEM if (!f->item) goto l_slow;
+	F_STR_TEST(l_var_eq_s, vars, , true)
+	F_STR_TEST(l_var_ne_s, vars, , false)
+	F_STR_TEST(l_item_eq_s, item, F_NEEDS_ITEM, true)
+	F_STR_TEST(l_item_ne_s, item, F_NEEDS_ITEM, false)
+l_var_in:
+	v = &f->vars[c->slot];
+	goto in;
+l_item_in:
+	if (!f->item)
+		goto l_slow;
+	v = &f->item[c->slot];
+in:
+	if (v->t == EV_NULL)
+		OUTCOME(0);
+	if (c->lkeys && v->t == EV_STR && v->u.s.n <= 16) {
+		/* few registers: this function saves none */
+		uint64_t key[2];
+		const uint64_t *lk = c->lkeys, *lend = lk + 3 * (size_t)c->list.u.l.n;
+		uint64_t n = v->u.s.n;
+		expr_str_key(v->u.s.p, v->u.s.n, key);
+		for (; lk < lend; lk += 3)
+			if (lk[0] == n && lk[1] == key[0] && lk[2] == key[1])
+				OUTCOME(1);
+		OUTCOME(0);
+	}
+	goto l_slow;
+l_var_range:
+	v = &f->vars[c->slot];
+	goto range;
+l_item_range:
+	if (!f->item)
+		goto l_slow;
+	v = &f->item[c->slot];
+range:
+	if (__builtin_expect(v->t == EV_INT, 1))
+		OUTCOME(v->u.i >= c->lo && v->u.i <= c->hi);
+	goto l_slow;
+l_sum_range:
+	v = &f->vars[c->slot];
+	v2 = &f->vars[c->slot2];
+	if (__builtin_expect(v->t == EV_INT && v2->t == EV_INT, 1)
+	    && !(c->sub == OP_ADD ? __builtin_add_overflow(v->u.i, v2->u.i, &x)
+		: __builtin_sub_overflow(v->u.i, v2->u.i, &x)))
+		OUTCOME(x >= c->lo && x <= c->hi);
+	goto l_slow;   /* a null, a float, an overflow: as written */
+#define F_VAR_VAR_TEST(L, OP) \
+L: \
+	v = &f->vars[c->slot]; \
+	v2 = &f->vars[c->i]; \
+	if (__builtin_expect(v->t == EV_INT && v2->t == EV_INT, 1)) \
+		OUTCOME(v->u.i OP v2->u.i); \
+	goto l_slow;
+	F_VAR_VAR_TEST(l_var_var_eq, ==)
+	F_VAR_VAR_TEST(l_var_var_ne, !=)
+	F_VAR_VAR_TEST(l_var_var_lt, <)
+	F_VAR_VAR_TEST(l_var_var_le, <=)
+	F_VAR_VAR_TEST(l_var_var_gt, >)
+	F_VAR_VAR_TEST(l_var_var_ge, >=)
+l_var_bool:
+	v = &f->vars[c->slot];
+	if (v->t == EV_BOOL)
+		OUTCOME(v->u.b);
+	if (v->t == EV_NULL)
+		OUTCOME(0);
+	goto l_slow;
+l_slow:
+	return run_from(c, f, out);
+}
+
+/* ---- native aggregates ---------------------------------------------------- */
+
+/* What a row that satisfies the predicate does to the aggregate: 1 when
+ * the answer is known (any), 0 to go on, -1 on a run-time error. */
+static inline int agg_row(const expr_hostcall *hc, const expr_value *row, int64_t *acc,
+	expr_frame *f)
+{
+	if (hc->agg == EXPR_AGG_ANY) {
+		*acc = 1;
+		return 1;
+	}
+	if (hc->agg == EXPR_AGG_COUNT) {
+		++*acc;   /* at most 2^32 rows: no overflow */
 		return 0;
 	}
-	return run(e, f, out);
+	const expr_value *v = &row[hc->agg_slot];
+	if (__builtin_expect(v->t != EV_INT, 0))
+		return expr_frame_error(f, "function '%s' sums ints, got %s", hc->name,
+			expr_vtype_name(v->t));
+	if (__builtin_add_overflow(*acc, v->u.i, acc))
+		return expr_frame_error(f, "integer overflow in %s", hc->name);
+	return 0;
+}
+
+/* [lo, hi] and whether the test is its complement, for a one-test int
+ * predicate on a row slot; false for any other test. */
+static bool int_bounds(const expr_cins *c, int64_t *lo, int64_t *hi, bool *inv)
+{
+	int64_t k = c->i;
+	*lo = INT64_MIN;
+	*hi = INT64_MAX;
+	*inv = false;
+	switch (c->op) {
+	case CI_ITEM_EQ_I: *lo = *hi = k; return true;
+	case CI_ITEM_NE_I: *lo = *hi = k; *inv = true; return true;
+	case CI_ITEM_LT_I: if (k == INT64_MIN) { *inv = true; } else { *hi = k - 1; } return true;
+	case CI_ITEM_LE_I: *hi = k; return true;
+	case CI_ITEM_GT_I: if (k == INT64_MAX) { *inv = true; } else { *lo = k + 1; } return true;
+	case CI_ITEM_GE_I: *lo = k; return true;
+	case CI_ITEM_RANGE: *lo = c->lo; *hi = c->hi; return true;
+	}
+	return false;
+}
+
+/* The predicate's code run over the rows, in order, without a host call.
+ * A one-test predicate on a row slot (`item.category == "coffee"`,
+ * `item.qty >= 2`) is a tight loop here; a value not of the test's type,
+ * or any other predicate, goes through expr_eval_bool for that row, which
+ * saves no registers on entry. f->item is the row then, for the tree and
+ * host calls inside the predicate, and restored after. */
+int expr_agg(const enode *n, expr_frame *f, expr_value *out)
+{
+	const expr_hostcall *hc = n->call;
+	const expr *p = hc->preds[0];
+	const expr_cins *c = p->code;
+	const expr_value *row = f->rows, *saved = f->item;
+	uint32_t cnt = row ? f->nrows : 0, i = 0;
+	size_t stride = f->row_stride;
+	int64_t acc = 0, lo, hi;
+	int r = 0;
+	/* a one-test predicate: which end is "holds" (`not` swaps them) */
+	bool one = p->ncode == 1, pos = c->jt == J_TRUE, inv;
+	if (one && (c->op == CI_ITEM_EQ_S || c->op == CI_ITEM_NE_S)) {
+		/* == and != against a string never need the general code */
+		bool want = (c->op == CI_ITEM_EQ_S) == pos;
+		for (; i < cnt; i++, row += stride) {
+			const expr_value *v = &row[c->slot];
+			if ((v->t == EV_STR && key_is(v, c)) == want && (r = agg_row(hc, row, &acc, f)) != 0)
+				break;
+		}
+		goto done;
+	}
+	if (one && int_bounds(c, &lo, &hi, &inv)) {
+		bool want = !inv == pos, nwant = (bool)c->nullr == pos;
+		for (; i < cnt; i++, row += stride) {
+			const expr_value *v = &row[c->slot];
+			bool h;
+			if (__builtin_expect(v->t == EV_INT, 1))
+				h = (v->u.i >= lo && v->u.i <= hi) == want;
+			else if (v->t == EV_NULL)
+				h = nwant;
+			else
+				break;   /* this row on: the general code */
+			if (h && (r = agg_row(hc, row, &acc, f)) != 0)
+				goto done;
+		}
+	}
+	for (; i < cnt; i++, row += stride) {
+		bool b;
+		f->item = row;
+		if (expr_eval_bool(p, f, &b)) {
+			r = -1;
+			break;
+		}
+		if (b && (r = agg_row(hc, row, &acc, f)) != 0)
+			break;
+	}
+done:
+	f->item = saved;
+	if (r < 0)
+		return -1;
+	*out = hc->agg == EXPR_AGG_ANY ? expr_bool(acc != 0) : expr_int(acc);
+	return 0;
 }

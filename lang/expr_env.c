@@ -131,6 +131,15 @@ int expr_env_func(expr_env *env, const expr_func_decl *decl)
 	}
 	if (decl->bind && (decl->nargs < 1 || !(decl->arg_types[0] & ET_STR)))
 		return -1;
+	if (decl->agg) {
+		/* a native aggregate: one predicate over the rows, nothing bound */
+		expr_type r = decl->agg == EXPR_AGG_ANY ? ET_BOOL : ET_INT;
+		if (decl->agg < EXPR_AGG_ANY || decl->agg > EXPR_AGG_SUM || decl->nargs != 1
+		    || decl->arg_types[0] != ET_PRED || decl->pred_scope != EXPR_SCOPE_ITEM
+		    || decl->bind || (decl->ret && (decl->ret & ET_ANY) != r)
+		    || (decl->agg == EXPR_AGG_SUM && decl->agg_slot < 0))
+			return -1;
+	}
 	if (!grow((void **)&env->funcs, &env->capfuncs, env->nfuncs, sizeof *env->funcs))
 		return -1;
 	char *copy = strdup(decl->name);
@@ -139,6 +148,8 @@ int expr_env_func(expr_env *env, const expr_func_decl *decl)
 	expr_func_decl d = *decl;
 	d.name = copy;
 	d.ret &= ET_ANY;
+	if (d.agg)
+		d.ret = d.agg == EXPR_AGG_ANY ? ET_BOOL : ET_INT;
 	if (!d.ret)
 		d.ret = ET_ANY;
 	env->funcs[env->nfuncs++] = d;

@@ -399,6 +399,8 @@ int expr_prepare(expr_ctx *cx, enode *n)
 int expr_call_host(const enode *n, expr_frame *f, expr_value *out)
 {
 	const expr_hostcall *hc = n->call;
+	if (hc->agg)
+		return expr_agg(n, f, out);
 	expr_value args[4];
 	const expr_value *av = hc->const_args ? hc->kargs : args;
 	for (int i = 0; !hc->const_args && i < hc->nargs; i++) {

@@ -128,6 +128,9 @@ struct expr_hostcall {
 	 * sees them, built once at load: a call then evaluates nothing. */
 	bool const_args;
 	expr_value kargs[4];
+	/* EXPR_AGG_*: a native aggregate run by expr_agg(), not the host */
+	int agg;
+	int32_t agg_slot;
 };
 
 typedef struct expr_cins expr_cins;   /* expr_code.c */
@@ -268,6 +271,10 @@ static inline void expr_str_key(const char *p, uint32_t n, uint64_t key[2])
 		key[0] = key[1] = 0;
 	}
 }
+
+/* A native aggregate (an OP_HOST node whose call has agg set) over the
+ * frame's rows: 0 with *out set, -1 on a run-time error. */
+int expr_agg(const enode *n, expr_frame *f, expr_value *out);
 
 /* The evaluator's entry, used by folding too (before expr_prepare). */
 int expr_eval_node(const enode *n, expr_frame *f, expr_value *out);
