@@ -31,6 +31,10 @@ enum {
 	CI_SUM_RANGE,   /* lo <= name ± name <= hi: `spend_12m + net >= 500000`,
 	                 * alone or fused with a second bound */
 	CI_AGG_ANY,     /* a native any-aggregate (EXPR_AGG_ANY) */
+	CI_ARITHK_CMP_I, /* (name | call) <op> int constant, compared with an int
+	                 * constant: `20 * count_qty(...) >= 40` */
+	CI_CALL_RANGE,  /* lo <= call <= hi: `sum_net(...) > 10`, and
+	                 * `sum_net(...) // 100 > 10` as `sum_net(...) >= 1100` */
 	CI_TRUE,        /* end: the condition holds */
 	CI_FALSE,       /* end: it does not */
 	CI_COUNT_
@@ -51,7 +55,7 @@ struct expr_cins {
 	const uint64_t *lkeys; /* IN: per element its length (or ~0 when it is
 	                        * not a string of at most 16 bytes) and key */
 	const enode *n;        /* the node: its constant, or the whole test */
-	const enode *n2;       /* RANGE: the second test */
+	const enode *n2;       /* RANGE: the second test; CALL_RANGE: the call */
 };
 
 /* The ends of a condition, as jump targets: no base pointer or end offset
@@ -104,6 +108,39 @@ static void sum_operands(expr_cins *c, const enode *a)
 
 static bool bound(const enode *t, int64_t *lo, int64_t *hi);
 
+/* `call <op> k` and `call // d <op> k` (d > 0) as lo <= call <= hi, for a
+ * call giving an int. Floor division by a positive d: x // d >= k exactly
+ * when x >= k * d, and x // d <= k when x <= (k + 1) * d - 1; `//` by such
+ * a d has no error case, so nothing changes but the division going away.
+ * (+ - * could overflow where the bound does not: not rewritten.) */
+static bool call_bounds(const enode *n, int64_t *lo, int64_t *hi)
+{
+	const enode *a = n->a;
+	int64_t k = n->k.u.i, d, t;
+	*lo = INT64_MIN;
+	*hi = INT64_MAX;
+	if (a->op == OP_HOST)
+		return n->sub == OP_EQ ? (*lo = *hi = k, true) : bound(n, lo, hi);
+	if (a->op != OP_IDIV || a->sub != ARITH_K_RIGHT || a->a->op != OP_HOST || a->b->k.u.i <= 0)
+		return false;
+	d = a->b->k.u.i;
+	switch (n->sub) {
+	case OP_GE:
+		return !__builtin_mul_overflow(k, d, lo);
+	case OP_GT:
+		return !__builtin_add_overflow(k, 1, &t) && !__builtin_mul_overflow(t, d, lo);
+	case OP_LE:
+		return !__builtin_add_overflow(k, 1, &t) && !__builtin_mul_overflow(t, d, &t)
+			&& !__builtin_sub_overflow(t, 1, hi);
+	case OP_LT:
+		return !__builtin_mul_overflow(k, d, &t) && !__builtin_sub_overflow(t, 1, hi);
+	case OP_EQ:
+		return !__builtin_mul_overflow(k, d, lo) && !__builtin_add_overflow(k, 1, &t)
+			&& !__builtin_mul_overflow(t, d, &t) && !__builtin_sub_overflow(t, 1, hi);
+	}
+	return false;
+}
+
 static void list_keys(gen *g, expr_cins *c);
 
 static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
@@ -133,8 +170,14 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 		list_keys(g, c);
 	} else if (n->op == OP_CMPK && n->k.t == EV_INT) {
 		int64_t lo = INT64_MIN, hi = INT64_MAX;
-		c->op = CI_EXPR_CMP_I;
+		c->op = n->a->op >= OP_ADD && n->a->op <= OP_IDIV && n->a->sub ? CI_ARITHK_CMP_I : CI_EXPR_CMP_I;
 		c->i = n->k.u.i;
+		if (call_bounds(n, &lo, &hi)) {
+			c->op = CI_CALL_RANGE;
+			c->n2 = n->a->op == OP_HOST ? n->a : n->a->a;
+			c->lo = lo;
+			c->hi = hi;
+		}
 		if (is_var_sum(n->a) && (n->sub == OP_EQ || bound(n, &lo, &hi))) {
 			c->op = CI_SUM_RANGE;
 			sum_operands(c, n->a);
@@ -327,13 +370,18 @@ static void count(const enode *n, uint32_t *tests, uint32_t *labels)
 
 static int build_one(expr_ctx *cx, expr *e);
 
+static void agg_plan(expr_hostcall *hc);
+
 /* the predicates of host calls anywhere below n */
 static int build_preds(expr_ctx *cx, const enode *n)
 {
-	if (n->op == OP_HOST)
+	if (n->op == OP_HOST) {
 		for (int i = 0; i < n->call->nargs; i++)
 			if (n->call->preds[i] && build_one(cx, (expr *)n->call->preds[i]))
 				return -1;
+		if (n->call->agg)
+			agg_plan((expr_hostcall *)n->call);
+	}
 	if (n->a && build_preds(cx, n->a))
 		return -1;
 	if (n->b && build_preds(cx, n->b))
@@ -513,6 +561,7 @@ static __attribute__((noinline)) int run_from(const expr_cins *c, expr_frame *f,
 		[CI_VAR_VAR_LT] = &&l_var_var_lt, [CI_VAR_VAR_LE] = &&l_var_var_le,
 		[CI_VAR_VAR_GT] = &&l_var_var_gt, [CI_VAR_VAR_GE] = &&l_var_var_ge,
 		[CI_SUM_RANGE] = &&l_sum_range, [CI_AGG_ANY] = &&l_agg_any,
+		[CI_ARITHK_CMP_I] = &&l_arithk_cmp_i, [CI_CALL_RANGE] = &&l_call_range,
 		[CI_TRUE] = &&l_true, [CI_FALSE] = &&l_false,
 	};
 	const expr_value *v, *v2;
@@ -614,6 +663,24 @@ l_var_bool:
 	if (v->t == EV_BOOL)
 		OUTCOME(v->u.b);
 	OUTCOME(expr_cond_node(c->n, f));
+l_call_range:
+	if (c->n2->call->agg ? expr_agg(c->n2, f, &tmp) : expr_call_host(c->n2, f, &tmp))
+		return -1;
+	if (__builtin_expect(tmp.t == EV_INT, 1))
+		OUTCOME(tmp.u.i >= c->lo && tmp.u.i <= c->hi);
+	{
+		/* a null, a float: as written, with the call's value */
+		const enode *a = c->n->a;
+		expr_value q = tmp;
+		if (a != c->n2 && expr_arith(a->op, &tmp, &a->b->k, f, &q))
+			return -1;
+		OUTCOME(expr_compare(c->n->sub, &q, &c->n->k, f));
+	}
+l_arithk_cmp_i:
+	if (expr_arith_k(c->n->a, f, &tmp))
+		return -1;
+	v = &tmp;
+	goto cmp_i;
 l_expr_cmp_i:
 	if (operand_sum(c->n->a, f, &tmp))
 		return -1;
@@ -631,6 +698,9 @@ cmp_i:
 	}
 	OUTCOME(expr_compare(c->n->sub, v, &c->n->k, f));
 l_agg_any:
+	if (expr_agg(c->n, f, &tmp))
+		return -1;
+	OUTCOME(tmp.u.b);
 l_host:
 	if (expr_call_host(c->n, f, &tmp))
 		return -1;
@@ -679,6 +749,7 @@ int expr_eval_bool(const expr *e, expr_frame *f, bool *out)
 		[CI_VAR_VAR_LT] = &&l_var_var_lt, [CI_VAR_VAR_LE] = &&l_var_var_le,
 		[CI_VAR_VAR_GT] = &&l_var_var_gt, [CI_VAR_VAR_GE] = &&l_var_var_ge,
 		[CI_SUM_RANGE] = &&l_sum_range, [CI_AGG_ANY] = &&l_slow,
+		[CI_ARITHK_CMP_I] = &&l_slow, [CI_CALL_RANGE] = &&l_slow,
 		[CI_TRUE] = &&l_slow, [CI_FALSE] = &&l_slow,
 	};
 	const expr_cins *c = e->code;
@@ -834,53 +905,84 @@ static bool int_bounds(const expr_cins *c, int64_t *lo, int64_t *hi, bool *inv)
 	return false;
 }
 
-/* The predicate's code run over the rows, in order, without a host call.
- * A one-test predicate on a row slot (`item.category == "coffee"`,
- * `item.qty >= 2`) is a tight loop here; a value not of the test's type,
- * or any other predicate, goes through expr_eval_bool for that row, which
- * saves no registers on entry. f->item is the row then, for the tree and
- * host calls inside the predicate, and restored after. */
+/* How expr_agg runs an aggregate's predicate, decided at load: a one-test
+ * predicate on a row slot (`item.category == "coffee"`, `item.qty >= 2`)
+ * is a tight loop in expr_agg; anything else is the code per row. */
+static void agg_plan(expr_hostcall *hc)
+{
+	const expr *p = hc->preds[0];
+	const expr_cins *c = p->code;
+	/* which end is "holds" (`not` swaps them) */
+	bool pos = c->jt == J_TRUE, inv;
+	hc->plan = AGG_CODE;
+	if (p->ncode != 1)
+		return;
+	hc->pslot = c->slot;
+	if (c->op == CI_ITEM_EQ_S || c->op == CI_ITEM_NE_S) {
+		hc->plan = AGG_STR;
+		hc->pwant = (c->op == CI_ITEM_EQ_S) == pos;
+		hc->plen = (uint32_t)c->i;
+		hc->pkey[0] = c->key[0];
+		hc->pkey[1] = c->key[1];
+	} else if (int_bounds(c, &hc->plo, &hc->phi, &inv)) {
+		hc->plan = AGG_INT;
+		hc->pwant = !inv == pos;
+		hc->pnull = (bool)c->nullr == pos;
+	}
+}
+
+/* The predicate's code run over the rows, in order, without a host call:
+ * the plan's tight loop, or for a value not of the test's type and any
+ * other predicate expr_eval_bool per row, which saves no registers on
+ * entry. f->item is the row then, for the tree and host calls inside the
+ * predicate, and restored after. */
 int expr_agg(const enode *n, expr_frame *f, expr_value *out)
 {
 	const expr_hostcall *hc = n->call;
-	const expr *p = hc->preds[0];
-	const expr_cins *c = p->code;
 	const expr_value *row = f->rows, *saved = f->item;
 	uint32_t cnt = row ? f->nrows : 0, i = 0;
 	size_t stride = f->row_stride;
-	int64_t acc = 0, lo, hi;
+	int64_t acc = 0;
 	int r = 0;
-	/* a one-test predicate: which end is "holds" (`not` swaps them) */
-	bool one = p->ncode == 1, pos = c->jt == J_TRUE, inv;
-	if (one && (c->op == CI_ITEM_EQ_S || c->op == CI_ITEM_NE_S)) {
+	if (hc->plan == AGG_STR) {
 		/* == and != against a string never need the general code */
-		bool want = (c->op == CI_ITEM_EQ_S) == pos;
-		for (; i < cnt; i++, row += stride) {
-			const expr_value *v = &row[c->slot];
-			if ((v->t == EV_STR && key_is(v, c)) == want && (r = agg_row(hc, row, &acc, f)) != 0)
+		const expr_value *v = row + hc->pslot;
+		uint32_t len = hc->plen;
+		uint64_t k0 = hc->pkey[0], k1 = hc->pkey[1];
+		bool want = hc->pwant;
+		for (; i < cnt; i++, v += stride) {
+			bool eq = false;
+			if (v->t == EV_STR && v->u.s.n == len) {
+				uint64_t key[2];
+				expr_str_key(v->u.s.p, len, key);
+				eq = key[0] == k0 && key[1] == k1;
+			}
+			if (eq == want && (r = agg_row(hc, v - hc->pslot, &acc, f)) != 0)
 				break;
 		}
 		goto done;
 	}
-	if (one && int_bounds(c, &lo, &hi, &inv)) {
-		bool want = !inv == pos, nwant = (bool)c->nullr == pos;
-		for (; i < cnt; i++, row += stride) {
-			const expr_value *v = &row[c->slot];
+	if (hc->plan == AGG_INT) {
+		const expr_value *v = row + hc->pslot;
+		int64_t lo = hc->plo, hi = hc->phi;
+		bool want = hc->pwant;
+		for (; i < cnt; i++, v += stride) {
 			bool h;
 			if (__builtin_expect(v->t == EV_INT, 1))
 				h = (v->u.i >= lo && v->u.i <= hi) == want;
 			else if (v->t == EV_NULL)
-				h = nwant;
+				h = hc->pnull;
 			else
 				break;   /* this row on: the general code */
-			if (h && (r = agg_row(hc, row, &acc, f)) != 0)
+			if (h && (r = agg_row(hc, v - hc->pslot, &acc, f)) != 0)
 				goto done;
 		}
+		row += (size_t)i * stride;
 	}
 	for (; i < cnt; i++, row += stride) {
 		bool b;
 		f->item = row;
-		if (expr_eval_bool(p, f, &b)) {
+		if (expr_eval_bool(hc->preds[0], f, &b)) {
 			r = -1;
 			break;
 		}

@@ -432,7 +432,7 @@ int expr_call_host(const enode *n, expr_frame *f, expr_value *out)
  * dispatch. Exactly expr_arith's int64 results; anything it would refuse
  * or report (a float, a null, an overflow) goes to expr_arith itself, in
  * the operands' written order, so the messages are its own. */
-static __attribute__((noinline)) int arith_k(const enode *n, expr_frame *f, expr_value *out)
+int expr_arith_k(const enode *n, expr_frame *f, expr_value *out)
 {
 	bool right = n->sub == ARITH_K_RIGHT;
 	const enode *x = right ? n->a : n->b;
@@ -449,7 +449,7 @@ static __attribute__((noinline)) int arith_k(const enode *n, expr_frame *f, expr
 		v = &f->item[x->slot];
 		break;
 	default:
-		if (expr_call_host(x, f, &tmp))
+		if (x->call->agg ? expr_agg(x, f, &tmp) : expr_call_host(x, f, &tmp))
 			return -1;
 		v = &tmp;
 		break;
@@ -536,7 +536,7 @@ static int ev(const enode *n, expr_frame *f, expr_value *out)
 	}
 	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_IDIV: case OP_MOD: {
 		if (n->sub)
-			return arith_k(n, f, out);
+			return expr_arith_k(n, f, out);
 		expr_value ta, tb;
 		const expr_value *a, *b;
 		if (!(a = operand_value(n->a, f, &ta)) || !(b = operand_value(n->b, f, &tb)))

@@ -131,7 +131,16 @@ struct expr_hostcall {
 	/* EXPR_AGG_*: a native aggregate run by expr_agg(), not the host */
 	int agg;
 	int32_t agg_slot;
+	/* how expr_agg tests a row, decided at load (expr_code.c) */
+	uint8_t plan;          /* AGG_CODE, AGG_STR, AGG_INT */
+	bool pwant;            /* the row holds when the test gives this */
+	bool pnull;            /* AGG_INT: whether a null row holds */
+	int32_t pslot;         /* the row slot tested */
+	uint32_t plen;         /* AGG_STR: the constant's length and key */
+	uint64_t pkey[2];
+	int64_t plo, phi;      /* AGG_INT: the test as a range */
 };
+enum { AGG_CODE, AGG_STR, AGG_INT };
 
 typedef struct expr_cins expr_cins;   /* expr_code.c */
 
@@ -275,6 +284,10 @@ static inline void expr_str_key(const char *p, uint32_t n, uint64_t key[2])
 /* A native aggregate (an OP_HOST node whose call has agg set) over the
  * frame's rows: 0 with *out set, -1 on a run-time error. */
 int expr_agg(const enode *n, expr_frame *f, expr_value *out);
+
+/* An arithmetic node whose sub is ARITH_K_*: (name | host call) with an
+ * int constant, without the tree's dispatch. */
+int expr_arith_k(const enode *n, expr_frame *f, expr_value *out);
 
 /* The evaluator's entry, used by folding too (before expr_prepare). */
 int expr_eval_node(const enode *n, expr_frame *f, expr_value *out);
