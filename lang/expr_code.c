@@ -35,6 +35,9 @@ enum {
 	                 * constant: `20 * count_qty(...) >= 40` */
 	CI_CALL_RANGE,  /* lo <= call <= hi: `sum_net(...) > 10`, and
 	                 * `sum_net(...) // 100 > 10` as `sum_net(...) >= 1100` */
+	CI_AGG_ANY_STR, /* any_item(item.category == "coffee"), its loop inline */
+	CI_SUM_STR_RANGE, /* lo <= sum_net(item.category == "beans") <= hi, its
+	                 * loop inline */
 	CI_TRUE,        /* end: the condition holds */
 	CI_FALSE,       /* end: it does not */
 	CI_COUNT_
@@ -108,6 +111,15 @@ static void sum_operands(expr_cins *c, const enode *a)
 
 static bool bound(const enode *t, int64_t *lo, int64_t *hi);
 
+/* an aggregate whose rows hold when a slot equals a string, run inline */
+static void str_plan(expr_cins *c, const expr_hostcall *hc)
+{
+	c->slot = hc->pslot;
+	c->i = hc->plen;
+	c->key[0] = hc->pkey[0];
+	c->key[1] = hc->pkey[1];
+}
+
 /* `call <op> k` and `call // d <op> k` (d > 0) as lo <= call <= hi, for a
  * call giving an int. Floor division by a positive d: x // d >= k exactly
  * when x >= k * d, and x // d <= k when x <= (k + 1) * d - 1; `//` by such
@@ -177,6 +189,12 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 			c->n2 = n->a->op == OP_HOST ? n->a : n->a->a;
 			c->lo = lo;
 			c->hi = hi;
+			const expr_hostcall *hc = c->n2->call;
+			if (hc->agg == EXPR_AGG_SUM && hc->plan == AGG_STR && hc->pwant) {
+				c->op = CI_SUM_STR_RANGE;
+				str_plan(c, hc);
+				c->slot2 = hc->agg_slot;
+			}
 		}
 		if (is_var_sum(n->a) && (n->sub == OP_EQ || bound(n, &lo, &hi))) {
 			c->op = CI_SUM_RANGE;
@@ -185,7 +203,12 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 			c->hi = n->sub == OP_EQ ? n->k.u.i : hi;
 		}
 	} else if (n->op == OP_HOST) {
-		c->op = n->call->agg == EXPR_AGG_ANY ? CI_AGG_ANY : CI_HOST;
+		const expr_hostcall *hc = n->call;
+		c->op = hc->agg == EXPR_AGG_ANY ? CI_AGG_ANY : CI_HOST;
+		if (hc->agg == EXPR_AGG_ANY && hc->plan == AGG_STR && hc->pwant) {
+			c->op = CI_AGG_ANY_STR;
+			str_plan(c, hc);
+		}
 	} else if (n->op >= OP_EQ && n->op <= OP_GE && n->a->op == OP_VAR && n->b->op == OP_VAR) {
 		c->op = (uint8_t)(CI_VAR_VAR_EQ + (n->op - OP_EQ));
 		c->slot = n->a->slot;
@@ -394,9 +417,10 @@ static int build_preds(expr_ctx *cx, const enode *n)
 
 int expr_code_build(expr_ctx *cx, expr *e)
 {
-	if (build_one(cx, e))
+	/* the predicates first: their plans decide the outer tests */
+	if (build_preds(cx, e->root))
 		return -1;
-	return build_preds(cx, e->root);
+	return build_one(cx, e);
 }
 
 /* label l as seen from instruction i */
@@ -483,6 +507,14 @@ static int in_list(const expr_value *v, const expr_value *list, const uint64_t *
 	return 0;
 }
 
+/* p (n bytes) has the key k0, k1 */
+static inline bool str_key_is(const char *p, uint32_t n, uint64_t k0, uint64_t k1)
+{
+	uint64_t key[2];
+	expr_str_key(p, n, key);
+	return key[0] == k0 && key[1] == k1;
+}
+
 static inline bool key_is(const expr_value *v, const expr_cins *c)
 {
 	if (v->u.s.n != (uint64_t)c->i)
@@ -562,6 +594,7 @@ static __attribute__((noinline)) int run_from(const expr_cins *c, expr_frame *f,
 		[CI_VAR_VAR_GT] = &&l_var_var_gt, [CI_VAR_VAR_GE] = &&l_var_var_ge,
 		[CI_SUM_RANGE] = &&l_sum_range, [CI_AGG_ANY] = &&l_agg_any,
 		[CI_ARITHK_CMP_I] = &&l_arithk_cmp_i, [CI_CALL_RANGE] = &&l_call_range,
+		[CI_AGG_ANY_STR] = &&l_agg_any_str, [CI_SUM_STR_RANGE] = &&l_sum_str_range,
 		[CI_TRUE] = &&l_true, [CI_FALSE] = &&l_false,
 	};
 	const expr_value *v, *v2;
@@ -663,6 +696,37 @@ l_var_bool:
 	if (v->t == EV_BOOL)
 		OUTCOME(v->u.b);
 	OUTCOME(expr_cond_node(c->n, f));
+	/* The two usual aggregates with their loop here (see agg_plan): the
+	 * rows' slot compared with the string constant in c->key. */
+#define ROW_IS_KEY(v) ((v)->t == EV_STR && (v)->u.s.n == (uint64_t)c->i \
+	&& str_key_is((v)->u.s.p, (v)->u.s.n, c->key[0], c->key[1]))
+l_agg_any_str:
+	if (!f->rows || !f->nrows)
+		OUTCOME(0);
+	v = f->rows + c->slot;
+	v2 = v + (size_t)f->nrows * f->row_stride;
+	for (; v < v2; v += f->row_stride)
+		if (ROW_IS_KEY(v))
+			OUTCOME(1);
+	OUTCOME(0);
+l_sum_str_range:
+	if (!f->rows || !f->nrows)
+		OUTCOME(0 >= c->lo && 0 <= c->hi);
+	{
+		int64_t acc = 0, t;
+		ptrdiff_t to = (ptrdiff_t)c->slot2 - c->slot;
+		v = f->rows + c->slot;
+		v2 = v + (size_t)f->nrows * f->row_stride;
+		for (; v < v2; v += f->row_stride) {
+			if (!ROW_IS_KEY(v))
+				continue;
+			const expr_value *x = v + to;
+			if (__builtin_expect(x->t != EV_INT || __builtin_add_overflow(acc, x->u.i, &t), 0))
+				goto l_call_range;   /* expr_agg says what is wrong */
+			acc = t;
+		}
+		OUTCOME(acc >= c->lo && acc <= c->hi);
+	}
 l_call_range:
 	if (c->n2->call->agg ? expr_agg(c->n2, f, &tmp) : expr_call_host(c->n2, f, &tmp))
 		return -1;
@@ -750,6 +814,7 @@ int expr_eval_bool(const expr *e, expr_frame *f, bool *out)
 		[CI_VAR_VAR_GT] = &&l_var_var_gt, [CI_VAR_VAR_GE] = &&l_var_var_ge,
 		[CI_SUM_RANGE] = &&l_sum_range, [CI_AGG_ANY] = &&l_slow,
 		[CI_ARITHK_CMP_I] = &&l_slow, [CI_CALL_RANGE] = &&l_slow,
+		[CI_AGG_ANY_STR] = &&l_slow, [CI_SUM_STR_RANGE] = &&l_slow,
 		[CI_TRUE] = &&l_slow, [CI_FALSE] = &&l_slow,
 	};
 	const expr_cins *c = e->code;
@@ -944,12 +1009,40 @@ int expr_agg(const enode *n, expr_frame *f, expr_value *out)
 	size_t stride = f->row_stride;
 	int64_t acc = 0;
 	int r = 0;
+	if (cnt == 0)
+		goto done;
 	if (hc->plan == AGG_STR) {
 		/* == and != against a string never need the general code */
-		const expr_value *v = row + hc->pslot;
+		const expr_value *v = row + hc->pslot, *vend = v + (size_t)cnt * stride;
 		uint32_t len = hc->plen;
 		uint64_t k0 = hc->pkey[0], k1 = hc->pkey[1];
 		bool want = hc->pwant;
+#define STR_MATCH(v) ((v)->t == EV_STR && (v)->u.s.n == len && str_key_is((v)->u.s.p, len, k0, k1))
+		if (want && hc->agg == EXPR_AGG_ANY) {
+			/* any_item(item.category == "coffee"): as tight as by hand */
+			for (; v < vend; v += stride)
+				if (STR_MATCH(v)) {
+					acc = 1;
+					break;
+				}
+			goto done;
+		}
+		if (want && hc->agg == EXPR_AGG_SUM) {
+			ptrdiff_t to = (ptrdiff_t)hc->agg_slot - hc->pslot;
+			for (; v < vend; v += stride) {
+				if (!STR_MATCH(v))
+					continue;
+				const expr_value *x = v + to;
+				int64_t t;
+				if (__builtin_expect(x->t != EV_INT || __builtin_add_overflow(acc, x->u.i, &t), 0)) {
+					/* acc as it was: agg_row fails the same way and says how */
+					r = agg_row(hc, v - hc->pslot, &acc, f);
+					break;
+				}
+				acc = t;
+			}
+			goto done;
+		}
 		for (; i < cnt; i++, v += stride) {
 			bool eq = false;
 			if (v->t == EV_STR && v->u.s.n == len) {
