@@ -48,6 +48,7 @@ struct reply {
 	bool began;               /* reply_begin called */
 	bool deferred;
 	bool field_warnings_written;
+	bool raw;                 /* opened by reply_begin_aw (engine/answer.h) */
 	int op;                   /* op_kind, or -1 for a line that is no request */
 };
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/answer.h"
 #include "engine/conn.h"
 #include "engine/op_common.h"
 #include "engine/stats.h"
@@ -84,13 +85,13 @@ void opc_time(yajl_gen g, const program *p, const char *key, int64_t ts)
 	reply_str(g, key, buf, (size_t)n);
 }
 
-static void write_rlstr(yajl_gen g, rl_str s)
+static void write_rlstr(aw *w, rl_str s)
 {
-	yajl_gen_string(g, (const unsigned char *)(s.p ? s.p : ""), s.n);
+	aw_str(w, s.p ? s.p : "", s.n);
 }
 
 /* 150 -> 1.5, 200 -> 2, 125 -> 1.25, as written in the rule. */
-static void write_multiplier(yajl_gen g, int64_t x100)
+static void write_multiplier(aw *w, int64_t x100)
 {
 	char buf[48];
 	int64_t whole = x100 / 100, frac = x100 % 100;
@@ -105,142 +106,139 @@ static void write_multiplier(yajl_gen g, int64_t x100)
 	else
 		n = snprintf(buf, sizeof buf, "%s%lld.%02lld", x100 < 0 && whole == 0 ? "-" : "",
 			(long long)whole, (long long)frac);
-	yajl_gen_number(g, buf, (size_t)n);
+	aw_num(w, buf, (size_t)n);
 }
 
-void opc_write_outcome(reply *r, yajl_gen g, const program *p, const request *req,
+void opc_write_outcome(aw *w, const program *p, const request *req,
 	const rl_customer *cust, const rl_outcome *o, int64_t balance_after, const char *referrer)
 {
 	const rl_basket *b = &req->basket;
 	if (cust) {
-		reply_key(g, "customer");
-		write_rlstr(g, cust->id);
+		AW_KEY(w, "customer");
+		write_rlstr(w, cust->id);
 	}
-	reply_int(g, "subtotal", o->subtotal);
-	reply_int(g, "discount_total", o->discount_total);
-	reply_int(g, "redeemed_value", o->redeemed_value);
-	reply_int(g, "total", o->total);
+	AW_INT(w, "subtotal", o->subtotal);
+	AW_INT(w, "discount_total", o->discount_total);
+	AW_INT(w, "redeemed_value", o->redeemed_value);
+	AW_INT(w, "total", o->total);
 
-	reply_key(g, "lines");
-	yajl_gen_array_open(g);
+	AW_KEY(w, "lines");
+	aw_open(w, '[');
 	for (uint32_t i = 0; i < b->nitems; i++) {
-		yajl_gen_map_open(g);
-		reply_key(g, "sku");
-		write_rlstr(g, b->items[i].sku);
-		reply_int(g, "qty", b->items[i].qty);
-		reply_int(g, "price", b->items[i].price);
-		reply_int(g, "discount", o->lines ? o->lines[i].discount : 0);
-		reply_int(g, "net", o->lines ? o->lines[i].net : b->items[i].qty * b->items[i].price);
-		yajl_gen_map_close(g);
+		aw_open(w, '{');
+		AW_KEY(w, "sku");
+		write_rlstr(w, b->items[i].sku);
+		AW_INT(w, "qty", b->items[i].qty);
+		AW_INT(w, "price", b->items[i].price);
+		AW_INT(w, "discount", o->lines ? o->lines[i].discount : 0);
+		AW_INT(w, "net", o->lines ? o->lines[i].net : b->items[i].qty * b->items[i].price);
+		aw_close(w, '}');
 	}
-	yajl_gen_array_close(g);
+	aw_close(w, ']');
 
-	reply_key(g, "applied");
-	yajl_gen_array_open(g);
+	AW_KEY(w, "applied");
+	aw_open(w, '[');
 	for (uint32_t i = 0; i < o->napplied; i++) {
 		const rl_applied *a = &o->applied[i];
-		yajl_gen_map_open(g);
-		opc_str(g, "rule", program_rule_name(p, (uint32_t)a->rule));
+		aw_open(w, '{');
+		AW_CSTR(w, "rule", program_rule_name(p, (uint32_t)a->rule));
 		if (a->discount > 0)
-			reply_int(g, "discount", a->discount);
+			AW_INT(w, "discount", a->discount);
 		if (a->points > 0)
-			reply_int(g, "points", a->points);
+			AW_INT(w, "points", a->points);
 		if (a->bonus_points > 0)
-			reply_int(g, "bonus_points", a->bonus_points);
+			AW_INT(w, "bonus_points", a->bonus_points);
 		if (a->has_multiplier) {
-			reply_key(g, "multiplier");
-			write_multiplier(g, a->multiplier_x100);
+			AW_KEY(w, "multiplier");
+			write_multiplier(w, a->multiplier_x100);
 		}
 		if (a->referrer_bonus_points > 0 && referrer) {
-			reply_int(g, "referrer_bonus_points", a->referrer_bonus_points);
-			opc_str(g, "referrer", referrer);
+			AW_INT(w, "referrer_bonus_points", a->referrer_bonus_points);
+			AW_CSTR(w, "referrer", referrer);
 		}
 		if (a->message.p) {
-			reply_key(g, "message");
-			write_rlstr(g, a->message);
+			AW_KEY(w, "message");
+			write_rlstr(w, a->message);
 		}
-		yajl_gen_map_close(g);
+		aw_close(w, '}');
 	}
-	yajl_gen_array_close(g);
+	aw_close(w, ']');
 
 	if (cust) {
-		reply_key(g, "points");
-		yajl_gen_map_open(g);
-		reply_int(g, "earned", o->earned);
-		reply_int(g, "redeemed", o->redeemed_points);
-		reply_int(g, "balance", balance_after);
-		yajl_gen_map_close(g);
-		reply_key(g, "tier");
-		yajl_gen_map_open(g);
+		AW_KEY(w, "points");
+		aw_open(w, '{');
+		AW_INT(w, "earned", o->earned);
+		AW_INT(w, "redeemed", o->redeemed_points);
+		AW_INT(w, "balance", balance_after);
+		aw_close(w, '}');
+		AW_KEY(w, "tier");
+		aw_open(w, '{');
 		if (o->tier_before >= 0)
-			opc_str(g, "before", program_tier_name(p, (uint32_t)o->tier_before));
-		else {
-			reply_key(g, "before");
-			yajl_gen_null(g);
-		}
+			AW_CSTR(w, "before", program_tier_name(p, (uint32_t)o->tier_before));
+		else
+			AW_NULL(w, "before");
 		if (o->tier_after >= 0)
-			opc_str(g, "after", program_tier_name(p, (uint32_t)o->tier_after));
-		else {
-			reply_key(g, "after");
-			yajl_gen_null(g);
-		}
-		reply_bool(g, "changed", o->tier_before != o->tier_after);
-		yajl_gen_map_close(g);
+			AW_CSTR(w, "after", program_tier_name(p, (uint32_t)o->tier_after));
+		else
+			AW_NULL(w, "after");
+		AW_BOOL(w, "changed", o->tier_before != o->tier_after);
+		aw_close(w, '}');
 	}
 
-	reply_key(g, "segments");
-	yajl_gen_array_open(g);
-	for (uint32_t i = 0; i < o->nsegments; i++) {
-		const char *sn = program_segment_name(p, (uint32_t)o->segments[i]);
-		yajl_gen_string(g, (const unsigned char *)sn, strlen(sn));
-	}
-	yajl_gen_array_close(g);
+	AW_KEY(w, "segments");
+	aw_open(w, '[');
+	for (uint32_t i = 0; i < o->nsegments; i++)
+		aw_cstr(w, program_segment_name(p, (uint32_t)o->segments[i]));
+	aw_close(w, ']');
 
-	reply_key(g, "experiments");
-	yajl_gen_map_open(g);
+	AW_KEY(w, "experiments");
+	aw_open(w, '{');
 	for (uint32_t i = 0; i < o->nexperiments; i++) {
 		const rl_exp_out *e = &o->experiments[i];
-		opc_str(g, program_experiment_name(p, (uint32_t)e->experiment),
-			program_variant_name(p, (uint32_t)e->experiment, (uint32_t)e->variant));
+		const char *en = program_experiment_name(p, (uint32_t)e->experiment);
+		aw_str(w, en, strlen(en));
+		w->comma = false; /* a key written as a string: its colon follows */
+		aw_put(w, ":", 1);
+		aw_cstr(w, program_variant_name(p, (uint32_t)e->experiment, (uint32_t)e->variant));
 	}
-	yajl_gen_map_close(g);
+	aw_close(w, '}');
 	/* global holdout (doc/experiments.md): listed only when true */
 	if (cust && cust->id.p && rl_held_out(p, cust->id.p, cust->id.n))
-		reply_bool(g, "holdout", true);
+		AW_BOOL(w, "holdout", true);
 
-	reply_key(g, "coupons");
-	yajl_gen_array_open(g);
+	AW_KEY(w, "coupons");
+	aw_open(w, '[');
 	for (uint32_t i = 0; i < o->ncoupons; i++) {
 		const rl_coupon_out *c = &o->coupons[i];
-		yajl_gen_map_open(g);
-		reply_key(g, "code");
-		write_rlstr(g, c->code);
-		reply_bool(g, "accepted", c->accepted);
+		aw_open(w, '{');
+		AW_KEY(w, "code");
+		write_rlstr(w, c->code);
+		AW_BOOL(w, "accepted", c->accepted);
 		if (!c->accepted)
-			opc_str(g, "reason", c->reason ? c->reason : "not_applicable");
-		yajl_gen_map_close(g);
+			AW_CSTR(w, "reason", c->reason ? c->reason : "not_applicable");
+		aw_close(w, '}');
 	}
-	yajl_gen_array_close(g);
+	aw_close(w, ']');
 
-	reply_key(g, "messages");
-	yajl_gen_array_open(g);
+	AW_KEY(w, "messages");
+	aw_open(w, '[');
 	for (uint32_t i = 0; i < o->nmessages; i++)
-		write_rlstr(g, o->messages[i]);
-	yajl_gen_array_close(g);
+		write_rlstr(w, o->messages[i]);
+	aw_close(w, ']');
 
-	reply_key(g, "warnings");
-	yajl_gen_array_open(g);
-	reply_field_warnings(r, g);
+	AW_KEY(w, "warnings");
+	aw_open(w, '[');
+	aw_field_warnings(w);
 	for (uint32_t i = 0; i < o->nwarnings; i++) {
-		yajl_gen_map_open(g);
+		aw_open(w, '{');
 		if (o->warnings[i].rule >= 0)
-			opc_str(g, "rule", program_rule_name(p, (uint32_t)o->warnings[i].rule));
-		opc_str(g, "message", o->warnings[i].message ? o->warnings[i].message : "");
-		yajl_gen_map_close(g);
+			AW_CSTR(w, "rule", program_rule_name(p, (uint32_t)o->warnings[i].rule));
+		AW_CSTR(w, "message", o->warnings[i].message ? o->warnings[i].message : "");
+		aw_close(w, '}');
 	}
-	yajl_gen_array_close(g);
+	aw_close(w, ']');
 
-	opc_str(g, "rules_version", program_version(p));
+	AW_CSTR(w, "rules_version", program_version(p));
 }
 
 /* When the customer got the tier it holds at `now`: the commit that set

@@ -37,9 +37,11 @@ void opc_str(yajl_gen g, const char *key, const char *s);
 
 /* The quote/purchase answer members after "ok" (and "txn"): customer,
  * money, lines, applied, points, tier, segments, experiments, coupons,
- * messages, warnings, rules_version. `cust` NULL for an anonymous basket;
+ * messages, warnings, rules_version, with the writer of engine/answer.h
+ * (reply_begin_aw). `cust` NULL for an anonymous basket;
  * `referrer` the id credited with referrer bonus points (NULL: none). */
-void opc_write_outcome(reply *r, yajl_gen g, const program *p, const request *req,
+struct aw;
+void opc_write_outcome(struct aw *w, const program *p, const request *req,
 	const rl_customer *cust, const rl_outcome *o, int64_t balance_after, const char *referrer);
 
 /* The customer profile members (customer op, enroll). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/answer.h"
 #include "engine/op_common.h"
 
 static int apply_customer(op_ctx *ctx, request *req, opc_basket *b, store_cust *c,
@@ -95,10 +96,10 @@ void op_purchase(op_ctx *ctx, request *req, reply *r)
 	const char *rv = program_version(ctx->prog);
 	const char *referrer = b.referrer && b.referrer != b.c ? b.referrer->id : NULL;
 
-	yajl_gen g = reply_begin(r);
-	reply_key(g, "txn");
-	yajl_gen_string(g, (const unsigned char *)req->txn.p, req->txn.n);
-	opc_write_outcome(r, g, ctx->prog, req, b.anonymous ? NULL : &b.view, o,
+	aw w;
+	reply_begin_aw(r, &w);
+	AW_STR(&w, "txn", req->txn.p, req->txn.n);
+	opc_write_outcome(&w, ctx->prog, req, b.anonymous ? NULL : &b.view, o,
 		b.balance_after, referrer);
 
 	store_txn t = { .txn = req->txn, .op = "purchase", .content_hash = req->content_hash,

@@ -12,6 +12,7 @@
  * the closing brace is the "members" text a purchase stores for replay. */
 #include <config.h>
 
+#include "engine/answer.h"
 #include "engine/conn.h"
 
 #include <stdarg.h>
@@ -56,6 +57,48 @@ static void reply_write(reply *r, const char *s, size_t n)
 	reply_print(r, s, n);
 }
 
+void reply_append_slow(reply *r, const char *s, size_t n)
+{
+	reply_print(r, s, n);
+}
+
+/* 1: the byte needs an escape in a JSON string (as yajl_gen escapes) */
+static const unsigned char needs_escape[256] = {
+	[0 ... 31] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+void aw_str(aw *w, const char *s, size_t n)
+{
+	aw_sep(w);
+	aw_put(w, "\"", 1);
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+	for (; p < end; p++) {
+		if (!needs_escape[*p])
+			continue;
+		if (p > run)
+			aw_put(w, (const char *)run, (size_t)(p - run));
+		run = p + 1;
+		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+		switch (*p) {
+		case '"': aw_put(w, "\\\"", 2); break;
+		case '\\': aw_put(w, "\\\\", 2); break;
+		case '\b': aw_put(w, "\\b", 2); break;
+		case '\f': aw_put(w, "\\f", 2); break;
+		case '\n': aw_put(w, "\\n", 2); break;
+		case '\r': aw_put(w, "\\r", 2); break;
+		case '\t': aw_put(w, "\\t", 2); break;
+		default:
+			esc[4] = "0123456789ABCDEF"[*p >> 4];
+			esc[5] = "0123456789ABCDEF"[*p & 15];
+			aw_put(w, esc, 6);
+		}
+	}
+	if (p > run)
+		aw_put(w, (const char *)run, (size_t)(p - run));
+	aw_put(w, "\"", 1);
+	w->comma = true;
+}
+
 /* Bytes of the answer so far, reserved space included. */
 static size_t reply_len(const reply *r)
 {
@@ -74,6 +117,7 @@ static void reply_reset(reply *r)
 	reply_commit(r);
 	evbuffer_drain(r->out, evbuffer_get_length(r->out));
 	r->began = false;
+	r->raw = false;
 	r->field_warnings_written = false;
 }
 
@@ -98,6 +142,35 @@ yajl_gen reply_begin(reply *r)
 	yajl_gen g = reply_open(r);
 	reply_bool(g, "ok", true);
 	return g;
+}
+
+void reply_begin_aw(reply *r, aw *w)
+{
+	reply_reset(r);
+	reply_write(r, "{", 1);
+	if (r->req.has_id) {
+		reply_write(r, "\"id\":", 5);
+		reply_write(r, r->req.id_json, r->req.id_len);
+		reply_write(r, ",", 1);
+	}
+	r->members_start = reply_len(r);
+	r->began = true;
+	r->raw = true;
+	w->r = r;
+	w->comma = false;
+	AW_BOOL(w, "ok", true);
+}
+
+void aw_field_warnings(aw *w)
+{
+	reply *r = w->r;
+	for (uint32_t i = 0; i < r->req.nwarnings; i++) {
+		aw_open(w, '{');
+		AW_CSTR(w, "field", r->req.warnings[i].field);
+		AW_STR(w, "message", "unknown field, ignored", 22);
+		aw_close(w, '}');
+	}
+	r->field_warnings_written = true;
 }
 
 void reply_key(yajl_gen g, const char *key)
@@ -159,6 +232,18 @@ void reply_end(reply *r)
 {
 	if (!r->began) /* a handler that ends without beginning: still answer */
 		reply_begin(r);
+	if (r->raw) {
+		aw w = { r, true };
+		if (r->req.nwarnings && !r->field_warnings_written) {
+			AW_KEY(&w, "warnings");
+			aw_open(&w, '[');
+			aw_field_warnings(&w);
+			aw_close(&w, ']');
+		}
+		reply_write(r, "}", 1);
+		reply_finish(r, true);
+		return;
+	}
 	if (r->req.nwarnings && !r->field_warnings_written) {
 		reply_key(r->g, "warnings");
 		yajl_gen_array_open(r->g);

@@ -84,7 +84,8 @@ typedef struct request {
 
 	/* Hash of everything the request says except "id", over the decoded
 	 * values (so key order and whitespace do not matter): two requests with
-	 * one txn are the same purchase exactly when these are equal. */
+	 * one txn are the same purchase exactly when these are equal. Computed
+	 * for the ops that take a txn (purchase, refund, adjust); 0 otherwise. */
 	uint64_t content_hash;
 } request;
 
