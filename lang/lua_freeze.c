@@ -174,10 +174,84 @@ static void record_upvalue(lua_State *L, struct walk *w, int fn, int i)
 	sb->snap_idx[sb->nsnap++] = i;
 }
 
+/* ---- kept functions: address -> id ------------------------------------ */
+
+static size_t fn_slot(const luasb *sb, const void *fn)
+{
+	uintptr_t h = (uintptr_t)fn;
+
+	h ^= h >> 17;
+	h *= (uintptr_t)0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 7) & (sb->fn_cap - 1);
+}
+
+static void fn_put(luasb *sb, const void *fn, uint32_t id)
+{
+	size_t i = fn_slot(sb, fn);
+
+	while (sb->fn_key[i])
+		i = (i + 1) & (sb->fn_cap - 1);
+	sb->fn_key[i] = fn;
+	sb->fn_val[i] = id;
+}
+
+/* Anchor the function at f for the sandbox's life and give it an id. */
+static void keep_function(lua_State *L, luasb *sb, int f)
+{
+	const void *fn = lua_topointer(L, f);
+
+	if (2 * (sb->nfn + 1) > sb->fn_cap) {
+		size_t cap = sb->fn_cap ? 2 * sb->fn_cap : 64;
+		const void **k = calloc(cap, sizeof *k);
+		uint32_t *v = calloc(cap, sizeof *v);
+		if (!k || !v) {
+			free(k);
+			free(v);
+			luaL_error(L, "out of memory");
+		}
+		const void **ok = sb->fn_key;
+		uint32_t *ov = sb->fn_val;
+		size_t ocap = sb->fn_cap;
+		sb->fn_key = k;
+		sb->fn_val = v;
+		sb->fn_cap = cap;
+		for (size_t i = 0; i < ocap; i++)
+			if (ok[i])
+				fn_put(sb, ok[i], ov[i]);
+		free(ok);
+		free(ov);
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, sb->ref_perm);
+	lua_pushvalue(L, f);
+	lua_rawseti(L, -2, (lua_Integer)sb->nfn + 1);
+	lua_pop(L, 1);
+	fn_put(sb, fn, (uint32_t)sb->nfn);
+	sb->nfn++;
+}
+
+int luasb_fn_id(const luasb *sb, const void *fn)
+{
+	if (!sb->nfn || !fn)
+		return -1;
+	for (size_t i = fn_slot(sb, fn);; i = (i + 1) & (sb->fn_cap - 1)) {
+		if (sb->fn_key[i] == fn)
+			return (int)sb->fn_val[i];
+		if (!sb->fn_key[i])
+			return -1;
+	}
+}
+
+bool luasb_fns_pure(const luasb *sb)
+{
+	return !sb->upvalues_written;
+}
+
 static void walk_function(lua_State *L, struct walk *w, int f, int depth)
 {
 	if (lua_iscfunction(L, f))
 		return; /* ours (wrappers, host functions) or Lua's own */
+	if (luasb_fn_id(w->sb, lua_topointer(L, f)) < 0)
+		keep_function(L, w->sb, f);
 	if (!w->sb->upvalues_written && luasb_fn_may_write_upvalues(L, f))
 		w->sb->upvalues_written = true;
 	for (int i = 1; lua_getupvalue(L, f, i); i++) {

@@ -6,6 +6,7 @@
 #define LANG_LUA_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -38,6 +39,13 @@ struct luasb {
 	int *snap_idx;        /* upvalue index of each snapshot pair */
 	size_t nsnap, snap_cap;
 	bool upvalues_written; /* some function may assign an upvalue: restore after calls */
+	/* functions kept with the loaded files (anchored in ref_perm, so
+	 * their addresses never change nor get reused): address -> id, open
+	 * addressing, for hosts that remember results (luasb_fn_id) */
+	int ref_perm;
+	const void **fn_key;
+	uint32_t *fn_val;
+	size_t fn_cap, nfn;
 	const char *loading;  /* file name while a load runs */
 	uint64_t failures[LUASB_NSTATUS];
 	uint64_t last_cost;

@@ -270,6 +270,8 @@ static int sb_init(lua_State *L)
 	lua_newtable(L);
 	sb->ref_snap = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_newtable(L);
+	sb->ref_perm = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_newtable(L);
 	sb->ref_roots = luaL_ref(L, LUA_REGISTRYINDEX);
 	return 0;
 }
@@ -319,6 +321,8 @@ void luasb_free(luasb *sb)
 	if (sb->L)
 		lua_close(sb->L);
 	free(sb->snap_idx);
+	free(sb->fn_key);
+	free(sb->fn_val);
 	free(sb);
 }
 
@@ -332,6 +336,13 @@ uint64_t luasb_failures(const luasb *sb, luasb_status kind)
 size_t luasb_mem_used(const luasb *sb) { return sb->mem_used; }
 uint64_t luasb_instr_budget(const luasb *sb) { return sb->instr_budget; }
 uint64_t luasb_last_cost(const luasb *sb) { return sb->last_cost; }
+
+void luasb_mark_readonly(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushboolean(L, 1);
+	lua_setfield(L, idx, LUASB_RO_KEY);
+}
 
 static int set_global_body(lua_State *L)
 {

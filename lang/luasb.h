@@ -18,6 +18,7 @@
 #ifndef LANG_LUASB_H
 #define LANG_LUASB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -106,6 +107,23 @@ void luasb_charge(lua_State *L, uint64_t cost);
 
 /* Raise a "blocked" error from a host function (counted as such). */
 int luasb_blocked(lua_State *L, const char *what);
+
+/* Make the tables whose metatable is at idx read-only for the sandbox's
+ * own rawset (a host's proxy: an empty table whose metatable has __index
+ * and a raising __newindex). Only inside a protected call (it allocates). */
+void luasb_mark_readonly(lua_State *L, int idx);
+
+/* A small id (0, 1, ...) of a Lua function kept with a loaded file (every
+ * function reachable from a file's globals or from what it passed to
+ * luasb_ref), or -1 for anything else (a closure made during a call, a C
+ * function). A kept function lives as long as the sandbox, so its address
+ * is never reused. */
+int luasb_fn_id(const luasb *sb, const void *fn);
+/* true when no kept function (nor a closure it makes) can assign an
+ * upvalue: a kept function then computes its result from its arguments and
+ * read-only data alone, and a host may remember it for equal arguments
+ * (rules/lua_ctx.c remembers item predicates for a request). */
+bool luasb_fns_pure(const luasb *sb);
 
 uint64_t luasb_failures(const luasb *sb, luasb_status kind);
 size_t luasb_mem_used(const luasb *sb);

@@ -1,13 +1,34 @@
 /* rules/lua_ctx.c — `ctx` for Lua rules (rules.md, "Lua rules"): the same
- * names as the expression language, read lazily from the evaluator's
- * rl_ctx while a call runs, and the call itself (program.lua_call).
+ * names as the expression language, read from the evaluator's rl_ctx, and
+ * the call itself (program.lua_call).
  *
- * Nothing of the request is copied into Lua: ctx, ctx.customer, ctx.attr,
- * ctx.items and every item are userdata made once per program whose
- * __index reads the current rl_ctx. All of them are read-only; a field
- * that does not exist is an error (a typo must not read nil). This file
- * does not load anything (rules/load_lua.c) and knows nothing of the
- * sandbox's inside (lang/luasb.h only). */
+ * ctx, ctx.customer, ctx.attr, ctx.items and every item are proxies: empty
+ * tables whose protected metatable raises on writes (and tells the
+ * sandbox's rawset they are read-only). Reading a field is what costs in a
+ * rule, so the values a request cannot change while it runs (the request's
+ * time and channel, the customer's fields, an item's sku, category, qty and
+ * price) are copied, on the first read in a request, into a hidden data
+ * table that the proxy's __index then points to: later reads are table
+ * lookups inside the VM, not C calls. Values that do change (ctx.net, an
+ * item's net) and fresh tables (ctx.coupons, item.tags) are answered by a
+ * C function on every read. A field that does not exist is an error.
+ *
+ * Requests are told apart by a mark this file leaves in the rl_ctx (see
+ * begin_request): at the first call of a new request every data table
+ * filled in the last one is marked stale again (its proxy's __index goes
+ * back to the fill function). The customer and request values are also
+ * compared with the copy taken when they were read, before every call, so
+ * that a value the evaluator changes between calls (the tier while tiers
+ * qualify, the customer after the commit) is read again.
+ *
+ * Item predicates that are functions kept with the program (`is_coffee`,
+ * passed to any_item or used as a discount's items) are remembered per
+ * request, line and arity when the call read nothing that changes within a
+ * request and the program's functions cannot keep state (luasb_fns_pure):
+ * five rules asking is_coffee of a line run it once.
+ *
+ * This file does not load anything (rules/load_lua.c) and knows nothing of
+ * the sandbox's inside (lang/luasb.h only). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -20,25 +41,15 @@
 
 typedef enum px_kind { PX_CTX, PX_CUSTOMER, PX_ATTR, PX_ITEMS, PX_ITEM, PX_N } px_kind;
 
-typedef struct proxy {
-	rl_lua *lx;
-	uint32_t idx;  /* PX_ITEM: the basket line */
-} proxy;
-
 static const char *const px_names[PX_N] = { "ctx", "ctx.customer", "ctx.attr", "ctx.items", "item" };
 
-/* Field ids. ORDER: the name tables below. */
-enum {
-	F_CUSTOMER = 1, F_ATTR, F_SUBTOTAL, F_NET, F_QTY, F_CHANNEL, F_STORE, F_WEEKDAY,
-	F_HOUR, F_MONTH, F_DAY, F_DATE, F_ITEMS, F_COUPONS,
-};
-static const struct { const char *name; int id; int vs; } ctx_fields[] = {
-	{ "customer", F_CUSTOMER, -1 }, { "attr", F_ATTR, -1 },
-	{ "subtotal", F_SUBTOTAL, VS_SUBTOTAL }, { "net", F_NET, VS_NET }, { "qty", F_QTY, VS_QTY },
-	{ "channel", F_CHANNEL, VS_CHANNEL }, { "store", F_STORE, VS_STORE },
-	{ "weekday", F_WEEKDAY, VS_WEEKDAY }, { "hour", F_HOUR, VS_HOUR },
-	{ "month", F_MONTH, VS_MONTH }, { "day", F_DAY, VS_DAY }, { "date", F_DATE, VS_DATE },
-	{ "items", F_ITEMS, -1 }, { "coupons", F_COUPONS, -1 },
+/* ctx's fields answered by ctx_miss (the others live in the data table) */
+enum { F_NET = 1, F_COUPONS, F_NILABLE };
+/* copied into ctx's data table on its first read in a request */
+static const struct { const char *name; int vs; } ctx_fields[] = {
+	{ "subtotal", VS_SUBTOTAL }, { "qty", VS_QTY }, { "channel", VS_CHANNEL },
+	{ "store", VS_STORE }, { "weekday", VS_WEEKDAY }, { "hour", VS_HOUR },
+	{ "month", VS_MONTH }, { "day", VS_DAY }, { "date", VS_DATE },
 };
 static const struct { const char *name; int vs; } customer_fields[] = {
 	{ "id", VS_CUSTOMER }, { "tier", VS_TIER }, { "points", VS_POINTS },
@@ -47,8 +58,12 @@ static const struct { const char *name; int vs; } customer_fields[] = {
 	{ "days_since_enrolled", VS_DSE }, { "referred_by", VS_REFBY },
 	{ "referrals", VS_REFERRALS },
 };
+/* ORDER: IS_* in rules/prog_impl.h. The strings are copied (what
+ * predicates test, again and again); numbers are cheap to answer. */
 static const char *const item_fields[] = { "sku", "category", "qty", "price", "net", "tags" };
-/* ORDER: item_fields[] and IS_* in rules/prog_impl.h */
+#define ITEM_COPIED 2
+
+#define NFIELDS(a) (sizeof a / sizeof a[0])
 
 /* ---- values ------------------------------------------------------------- */
 
@@ -80,11 +95,17 @@ static void push_value(lua_State *L, const expr_value *v)
 	}
 }
 
-static rl_ctx *current(lua_State *L, proxy *px)
+/* Every C function here has the bridge as upvalue 1. */
+static rl_lua *bridge_of(lua_State *L)
 {
-	if (!px->lx->x)
-		luaL_error(L, "%s is only valid during its call", px_names[PX_CTX]);
-	return px->lx->x;
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+static rl_ctx *current(lua_State *L, rl_lua *lx)
+{
+	if (!lx->x)
+		luaL_error(L, "ctx is only valid during its call");
+	return lx->x;
 }
 
 static bool ascii_ieq(const char *a, const char *b, size_t n)
@@ -111,33 +132,92 @@ static bool attr_find(const rl_attr *v, uint32_t n, const char *k, size_t kn, co
 	return false;
 }
 
-/* The item userdata of line i (made once, kept in the cache). */
+static int no_field(lua_State *L, px_kind kind)
+{
+	if (lua_type(L, 2) == LUA_TSTRING)
+		return luaL_error(L, "%s has no field '%s'", px_names[kind], lua_tostring(L, 2));
+	return luaL_error(L, "%s has no such field", px_names[kind]);
+}
+
+/* ---- memo ----------------------------------------------------------------- */
+
+static rl_lua_memo *memo_slot(rl_lua *lx, int fn, uint32_t line, int nargs, bool *found)
+{
+	uint32_t h = ((uint32_t)fn * 2654435761u) ^ (line * 40503u) ^ (uint32_t)nargs;
+
+	h ^= h >> 15;
+	for (int probe = 0; probe < 8; probe++) {
+		rl_lua_memo *m = &lx->memo[(h + (uint32_t)probe) & (RL_LUA_MEMO - 1)];
+		if (m->gen != lx->gen) {
+			*found = false;
+			return m;
+		}
+		if (m->fn == fn && m->line == line && m->nargs == nargs) {
+			*found = true;
+			return m;
+		}
+	}
+	*found = false;
+	return NULL; /* crowded: not remembered */
+}
+
+/* 0: unknown, else the remembered 1 false, 2 true, 3 nil */
+static int memo_get(rl_lua *lx, int fn, uint32_t line, int nargs)
+{
+	bool found;
+	rl_lua_memo *m = memo_slot(lx, fn, line, nargs, &found);
+	return found ? m->val : 0;
+}
+
+static void memo_put(rl_lua *lx, int fn, uint32_t line, int nargs, int val)
+{
+	bool found;
+	rl_lua_memo *m = memo_slot(lx, fn, line, nargs, &found);
+
+	if (!m)
+		return;
+	m->gen = lx->gen;
+	m->fn = fn;
+	m->line = line;
+	m->nargs = (uint8_t)nargs;
+	m->val = (uint8_t)val;
+}
+
+/* The function's id if its results may be remembered, else -1. */
+static int memo_fn(rl_lua *lx, const void *fn)
+{
+	if (!luasb_fns_pure(lx->sb))
+		return -1;
+	return luasb_fn_id(lx->sb, fn);
+}
+
+/* ---- lines ---------------------------------------------------------------- */
+
+/* The proxy of line i, made on first use (allocates: inside a call). */
+static void make_line(lua_State *L, rl_lua *lx, uint32_t i);
+
 static void push_item(lua_State *L, rl_lua *lx, uint32_t i)
 {
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_item_cache);
-	if (lua_rawgeti(L, -1, (lua_Integer)i + 1) == LUA_TNIL) {
-		lua_pop(L, 1);
-		proxy *px = lua_newuserdatauv(L, sizeof *px, 0);
-		px->lx = lx;
-		px->idx = i;
-		luaL_setmetatable(L, px_names[PX_ITEM]);
-		lua_pushvalue(L, -1);
-		lua_rawseti(L, -3, (lua_Integer)i + 1);
-	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines);
+	if (i >= lx->nlines_made)
+		make_line(L, lx, i);
+	lua_rawgeti(L, -1, 4 * (lua_Integer)i + 1);
 	lua_remove(L, -2);
 }
 
 /* ---- the methods --------------------------------------------------------- */
 
-static rl_ctx *method_ctx(lua_State *L)
+static rl_ctx *method_ctx(lua_State *L, rl_lua *lx, const char *name)
 {
-	proxy *px = luaL_checkudata(L, 1, px_names[PX_CTX]);
-	return current(L, px);
+	if (lua_topointer(L, 1) != lx->ctx_ptr)
+		luaL_error(L, "bad self for '%s' (call it as ctx:%s(...))", name, name);
+	return current(L, lx);
 }
 
 static int m_coupon(lua_State *L)
 {
-	rl_ctx *x = method_ctx(L);
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = method_ctx(L, lx, "coupon");
 	size_t n;
 	const char *code = luaL_checklstring(L, 2, &n);
 	bool hit = false;
@@ -150,7 +230,8 @@ static int m_coupon(lua_State *L)
 
 static int m_segment(lua_State *L)
 {
-	rl_ctx *x = method_ctx(L);
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = method_ctx(L, lx, "segment");
 	size_t n;
 	const char *name = luaL_checklstring(L, 2, &n);
 	int s = rl_find_segment(x->p, name, n);
@@ -165,7 +246,8 @@ static int m_segment(lua_State *L)
 
 static int m_variant(lua_State *L)
 {
-	rl_ctx *x = method_ctx(L);
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = method_ctx(L, lx, "variant");
 	size_t n;
 	const char *name = luaL_checklstring(L, 2, &n);
 	int e = rl_find_experiment(x->p, name, n);
@@ -185,22 +267,34 @@ static int m_variant(lua_State *L)
 static int item_loop(lua_State *L, int which)
 {
 	static const char *const names[] = { "any_item", "count_qty", "sum_net" };
-	proxy *px = luaL_checkudata(L, 1, px_names[PX_CTX]);
-	rl_ctx *x = current(L, px);
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = method_ctx(L, lx, names[which]);
 	uint32_t n = x->b ? x->b->nitems : 0;
 	int64_t acc = 0;
 
 	luaL_checktype(L, 2, LUA_TFUNCTION);
+	int fn = memo_fn(lx, lua_topointer(L, 2));
+	if (which == 2)
+		lx->impure++; /* the lines' net */
 	for (uint32_t i = 0; i < n; i++) {
-		lua_pushvalue(L, 2);
-		push_item(L, px->lx, i);
-		lua_call(L, 1, 1);
-		int t = lua_type(L, -1);
-		if (t != LUA_TBOOLEAN && t != LUA_TNIL)
-			return luaL_error(L, "%s: the function must return true, false or nil, not %s",
-				names[which], lua_typename(L, t));
-		bool hit = lua_toboolean(L, -1);
-		lua_pop(L, 1);
+		int m = fn >= 0 ? memo_get(lx, fn, i, 1) : 0;
+		bool hit;
+		if (m) {
+			hit = m == 2;
+		} else {
+			uint64_t imp = lx->impure;
+			lua_pushvalue(L, 2);
+			push_item(L, lx, i);
+			lua_call(L, 1, 1);
+			int t = lua_type(L, -1);
+			if (t != LUA_TBOOLEAN && t != LUA_TNIL)
+				return luaL_error(L, "%s: the function must return true, false or nil, not %s",
+					names[which], lua_typename(L, t));
+			hit = lua_toboolean(L, -1);
+			lua_pop(L, 1);
+			if (fn >= 0 && imp == lx->impure)
+				memo_put(lx, fn, i, 1, t == LUA_TNIL ? 3 : hit ? 2 : 1);
+		}
 		if (!hit)
 			continue;
 		if (which == 0) {
@@ -222,68 +316,32 @@ static int m_any_item(lua_State *L) { return item_loop(L, 0); }
 static int m_count_qty(lua_State *L) { return item_loop(L, 1); }
 static int m_sum_net(lua_State *L) { return item_loop(L, 2); }
 
-/* ORDER: ctx_method_names */
-static const lua_CFunction ctx_methods[] = {
-	m_coupon, m_segment, m_variant, m_any_item, m_count_qty, m_sum_net,
-};
-static const char *const ctx_method_names[] = {
-	"coupon", "segment", "variant", "any_item", "count_qty", "sum_net",
+static const struct { const char *name; lua_CFunction f; } ctx_methods[] = {
+	{ "coupon", m_coupon }, { "segment", m_segment }, { "variant", m_variant },
+	{ "any_item", m_any_item }, { "count_qty", m_count_qty }, { "sum_net", m_sum_net },
 };
 
-/* ---- __index of each kind ------------------------------------------------ */
+/* ---- ctx ---------------------------------------------------------------- */
 
-/* Upvalue 1 maps a field name to its id (or to a method). Field names
- * are found by the address of the interned key first. */
-static int lookup(lua_State *L, proxy *px, px_kind kind)
+/* Upvalue 2 of the miss functions: name -> id of the fields they answer. */
+static int miss_id(lua_State *L)
 {
-	if (lua_type(L, 2) == LUA_TSTRING) {
-		const struct rl_lua_keys *km = &px->lx->keys[kind];
-		const char *k = lua_tostring(L, 2);
-		for (int i = 0; i < km->n; i++)
-			if (km->k[i] == k) {
-				if (km->id[i] >= 0)
-					return km->id[i];
-				/* a method: a light C function, nothing allocated */
-				lua_pushcfunction(L, ctx_methods[-km->id[i] - 1]);
-				return -1;
-			}
-	}
 	lua_pushvalue(L, 2);
-	int t = lua_rawget(L, lua_upvalueindex(1));
-	if (t != LUA_TNUMBER) {
-		if (lua_type(L, 2) == LUA_TSTRING)
-			return luaL_error(L, "%s has no field '%s'", px_names[kind], lua_tostring(L, 2));
-		return luaL_error(L, "%s has no such field", px_names[kind]);
-	}
-	int id = (int)lua_tointeger(L, -1);
+	int id = lua_rawget(L, lua_upvalueindex(2)) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : 0;
 	lua_pop(L, 1);
-	if (id < 0) {
-		lua_pushcfunction(L, ctx_methods[-id - 1]);
-		return -1;
-	}
 	return id;
 }
 
-static int ctx_index(lua_State *L)
+/* __index of ctx's data table: what is not copied into it. */
+static int ctx_miss(lua_State *L)
 {
-	proxy *px = lua_touserdata(L, 1);
-	rl_ctx *x = current(L, px);
-	int id = lookup(L, px, PX_CTX);
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = current(L, lx);
 
-	if (id < 0)
-		return 1; /* a method */
-	switch (id) {
-	case F_CUSTOMER:
-		if (x->c)
-			lua_rawgeti(L, LUA_REGISTRYINDEX, px->lx->ref_customer);
-		else
-			lua_pushnil(L);
-		return 1;
-	case F_ATTR:
-		lua_rawgeti(L, LUA_REGISTRYINDEX, px->lx->ref_attr);
-		return 1;
-	case F_ITEMS:
-		lua_rawgeti(L, LUA_REGISTRYINDEX, px->lx->ref_items);
+	switch (miss_id(L)) {
+	case F_NET:
+		lx->impure++;
+		push_value(L, &x->vars[VS_NET]);
 		return 1;
 	case F_COUPONS: {
 		uint32_t n = x->b ? x->b->ncoupons : 0;
@@ -294,30 +352,75 @@ static int ctx_index(lua_State *L)
 		}
 		return 1;
 	}
+	case F_NILABLE: /* copied, and nil in this request */
+		lua_pushnil(L);
+		return 1;
 	}
-	for (size_t i = 0; i < sizeof ctx_fields / sizeof ctx_fields[0]; i++)
-		if (ctx_fields[i].id == id) {
-			push_value(L, &x->vars[ctx_fields[i].vs]);
-			return 1;
-		}
-	return luaL_error(L, "internal: ctx field %d", id);
+	return no_field(L, PX_CTX);
 }
 
-static int customer_index(lua_State *L)
+/* __index of ctx while its data table is stale: copy, then answer. */
+static int ctx_fill(lua_State *L)
 {
-	proxy *px = lua_touserdata(L, 1);
-	rl_ctx *x = current(L, px);
-	int vs = lookup(L, px, PX_CUSTOMER);
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = current(L, lx);
 
-	push_value(L, &x->vars[vs]);
+	lua_settop(L, 2);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx_data);
+	for (size_t i = 0; i < NFIELDS(ctx_fields); i++) {
+		push_value(L, &x->vars[ctx_fields[i].vs]);
+		lua_setfield(L, 3, ctx_fields[i].name);
+	}
+	if (x->c)
+		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_cust);
+	else
+		lua_pushnil(L);
+	lua_setfield(L, 3, "customer");
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx_mt);
+	lua_pushvalue(L, 3);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+	lx->ctx_filled = true;
+	lua_pushvalue(L, 2);
+	lua_gettable(L, 3);
+	return 1;
+}
+
+static int cust_miss(lua_State *L)
+{
+	if (miss_id(L) == F_NILABLE) {
+		lua_pushnil(L);
+		return 1;
+	}
+	return no_field(L, PX_CUSTOMER);
+}
+
+static int cust_fill(lua_State *L)
+{
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = current(L, lx);
+
+	lua_settop(L, 2);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_cust_data);
+	for (size_t i = 0; i < NFIELDS(customer_fields); i++) {
+		push_value(L, &x->vars[customer_fields[i].vs]);
+		lua_setfield(L, 3, customer_fields[i].name);
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_cust_mt);
+	lua_pushvalue(L, 3);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+	lx->cust_filled = true;
+	lua_pushvalue(L, 2);
+	lua_gettable(L, 3);
 	return 1;
 }
 
 /* attr.NAME: the request's attrs over the stored ones, as in expressions */
 static int attr_index(lua_State *L)
 {
-	proxy *px = lua_touserdata(L, 1);
-	rl_ctx *x = current(L, px);
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = current(L, lx);
 	size_t n;
 	const char *k = luaL_checklstring(L, 2, &n);
 	const expr_value *v;
@@ -332,21 +435,21 @@ static int attr_index(lua_State *L)
 
 static int items_index(lua_State *L)
 {
-	proxy *px = lua_touserdata(L, 1);
-	rl_ctx *x = current(L, px);
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = current(L, lx);
 	lua_Integer i = lua_isinteger(L, 2) ? lua_tointeger(L, 2) : 0;
 
 	if (i < 1 || !x->b || i > (lua_Integer)x->b->nitems)
 		lua_pushnil(L);
 	else
-		push_item(L, px->lx, (uint32_t)(i - 1));
+		push_item(L, lx, (uint32_t)(i - 1));
 	return 1;
 }
 
 static int items_len(lua_State *L)
 {
-	proxy *px = lua_touserdata(L, 1);
-	rl_ctx *x = current(L, px);
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = current(L, lx);
 
 	lua_pushinteger(L, x->b ? x->b->nitems : 0);
 	return 1;
@@ -354,43 +457,93 @@ static int items_len(lua_State *L)
 
 static int items_next(lua_State *L)
 {
-	proxy *px = lua_touserdata(L, 1);
-	rl_ctx *x = current(L, px);
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = current(L, lx);
 	lua_Integer i = lua_isinteger(L, 2) ? lua_tointeger(L, 2) : 0;
 
 	if (i < 0 || !x->b || i >= (lua_Integer)x->b->nitems)
 		return 0;
 	lua_pushinteger(L, i + 1);
-	push_item(L, px->lx, (uint32_t)i);
+	push_item(L, lx, (uint32_t)i);
 	return 2;
 }
 
 static int items_pairs(lua_State *L)
 {
-	lua_pushcfunction(L, items_next);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushcclosure(L, items_next, 1);
 	lua_pushvalue(L, 1);
 	lua_pushinteger(L, 0);
 	return 3;
 }
 
-static int item_index(lua_State *L)
-{
-	proxy *px = lua_touserdata(L, 1);
-	rl_ctx *x = current(L, px);
-	int f = lookup(L, px, PX_ITEM);
+/* ---- an item ------------------------------------------------------------- */
 
-	if (!x->b || px->idx >= x->b->nitems)
-		return luaL_error(L, "item of another basket");
-	push_value(L, &x->items[(size_t)px->idx * IS_N + (size_t)f]);
+/* upvalue 2: names (miss) or nothing (fill); upvalue 3: the line */
+static uint32_t line_of(lua_State *L, rl_ctx *x, int up)
+{
+	uint32_t i = (uint32_t)lua_tointeger(L, lua_upvalueindex(up));
+
+	if (!x->b || i >= x->b->nitems)
+		luaL_error(L, "item of another basket");
+	return i;
+}
+
+static int item_miss(lua_State *L)
+{
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = current(L, lx);
+	uint32_t i = line_of(L, x, 3);
+	int id = miss_id(L);
+
+	if (id == 0)
+		return no_field(L, PX_ITEM);
+	if (id - 1 == IS_NET)
+		lx->impure++;
+	if (id - 1 < ITEM_COPIED) /* copied, and nil in this request */
+		lua_pushnil(L);
+	else
+		push_value(L, &x->items[(size_t)i * IS_N + (size_t)(id - 1)]);
 	return 1;
 }
 
+static int item_fill(lua_State *L)
+{
+	rl_lua *lx = bridge_of(L);
+	rl_ctx *x = current(L, lx);
+	uint32_t i = line_of(L, x, 2);
+	const expr_value *iv = &x->items[(size_t)i * IS_N];
+
+	lua_settop(L, 2);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines);
+	lua_rawgeti(L, 3, 4 * (lua_Integer)i + 3); /* data: 4 */
+	for (int f = 0; f < ITEM_COPIED; f++) {
+		push_value(L, &iv[f]);
+		lua_setfield(L, 4, item_fields[f]);
+	}
+	if (lx->nlines_filled == lx->lines_cap) {
+		size_t cap = lx->lines_cap ? 2 * lx->lines_cap : 16;
+		uint32_t *v = realloc(lx->lines_filled, cap * sizeof *v);
+		if (!v)
+			return luaL_error(L, "out of memory");
+		lx->lines_filled = v;
+		lx->lines_cap = cap;
+	}
+	lx->lines_filled[lx->nlines_filled++] = i;
+	lua_rawgeti(L, 3, 4 * (lua_Integer)i + 2);
+	lua_pushvalue(L, 4);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+	lua_pushvalue(L, 2);
+	lua_gettable(L, 4);
+	return 1;
+}
+
+/* ---- set-up ---------------------------------------------------------------- */
+
 static int ro_newindex(lua_State *L)
 {
-	proxy *px = lua_touserdata(L, 1);
-	(void)px;
-	return luaL_error(L, "%s is read-only",
-		lua_tostring(L, lua_upvalueindex(1)));
+	return luaL_error(L, "%s is read-only", lua_tostring(L, lua_upvalueindex(1)));
 }
 
 static int px_tostring(lua_State *L)
@@ -399,53 +552,10 @@ static int px_tostring(lua_State *L)
 	return 1;
 }
 
-/* ---- set-up ---------------------------------------------------------------- */
-
-static void new_meta(lua_State *L, rl_lua *lx, px_kind kind, lua_CFunction index)
+/* A proxy's metatable (left on the stack): read-only, closed, named. */
+static void new_meta(lua_State *L, px_kind kind)
 {
-	luaL_newmetatable(L, px_names[kind]); /* in the registry: unreachable by scripts */
-	lua_newtable(L);                       /* name -> id / method */
-	switch (kind) {
-	case PX_CTX:
-		for (size_t i = 0; i < sizeof ctx_fields / sizeof ctx_fields[0]; i++) {
-			lua_pushinteger(L, ctx_fields[i].id);
-			lua_setfield(L, -2, ctx_fields[i].name);
-		}
-		for (size_t i = 0; i < sizeof ctx_methods / sizeof ctx_methods[0]; i++) {
-			/* -(i + 1): the key map pushes ctx_methods[i] */
-			lua_pushinteger(L, -(lua_Integer)i - 1);
-			lua_setfield(L, -2, ctx_method_names[i]);
-		}
-		break;
-	case PX_CUSTOMER:
-		for (size_t i = 0; i < sizeof customer_fields / sizeof customer_fields[0]; i++) {
-			lua_pushinteger(L, customer_fields[i].vs);
-			lua_setfield(L, -2, customer_fields[i].name);
-		}
-		break;
-	case PX_ITEM:
-		for (int i = 0; i < IS_N; i++) {
-			lua_pushinteger(L, i);
-			lua_setfield(L, -2, item_fields[i]);
-		}
-		break;
-	default:
-		break;
-	}
-	{
-		/* remember where the interned names live (fields only) */
-		struct rl_lua_keys *km = &lx->keys[kind];
-		lua_pushnil(L);
-		while (lua_next(L, -2)) {
-			if (lua_isinteger(L, -1) && km->n < 24) { /* fields and methods */
-				km->k[km->n] = lua_tostring(L, -2);
-				km->id[km->n++] = (int)lua_tointeger(L, -1);
-			}
-			lua_pop(L, 1);
-		}
-	}
-	lua_pushcclosure(L, index, 1);
-	lua_setfield(L, -2, "__index");
+	lua_createtable(L, 0, 6);
 	lua_pushstring(L, px_names[kind]);
 	lua_pushcclosure(L, ro_newindex, 1);
 	lua_setfield(L, -2, "__newindex");
@@ -454,39 +564,168 @@ static void new_meta(lua_State *L, rl_lua *lx, px_kind kind, lua_CFunction index
 	lua_setfield(L, -2, "__tostring");
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
-	if (kind == PX_ITEMS) {
-		lua_pushcfunction(L, items_len);
-		lua_setfield(L, -2, "__len");
-		lua_pushcfunction(L, items_pairs);
-		lua_setfield(L, -2, "__pairs");
-	}
-	lua_pop(L, 1);
+	luasb_mark_readonly(L, -1);
 }
 
-static int new_proxy(lua_State *L, rl_lua *lx, px_kind kind)
+/* An empty table with the metatable on top of the stack (popped); the
+ * proxy is left on the stack. */
+static void new_proxy(lua_State *L)
 {
-	proxy *px = lua_newuserdatauv(L, sizeof *px, 0);
-	px->lx = lx;
-	px->idx = 0;
-	luaL_setmetatable(L, px_names[kind]);
+	lua_createtable(L, 0, 0);
+	lua_insert(L, -2);
+	lua_setmetatable(L, -2);
+}
+
+/* A closure of f with the bridge as upvalue 1 and `extra` more on top. */
+static void push_fn(lua_State *L, rl_lua *lx, lua_CFunction f, int extra)
+{
+	lua_pushlightuserdata(L, lx);
+	if (extra)
+		lua_insert(L, -(extra + 1));
+	lua_pushcclosure(L, f, 1 + extra);
+}
+
+/* The names a miss function answers: `names` -> id, on the stack. */
+static void push_names(lua_State *L, const char *const *names, size_t n, const int *ids)
+{
+	lua_createtable(L, 0, (int)n);
+	for (size_t i = 0; i < n; i++) {
+		lua_pushinteger(L, ids[i]);
+		lua_setfield(L, -2, names[i]);
+	}
+}
+
+static int ref_top(lua_State *L)
+{
 	return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+static void make_line(lua_State *L, rl_lua *lx, uint32_t upto)
+{
+	int lines = lua_gettop(L);
+
+	while (lx->nlines_made <= upto) {
+		uint32_t i = lx->nlines_made;
+		lua_Integer base = 4 * (lua_Integer)i;
+		int ids[IS_N];
+		for (int f = 0; f < IS_N; f++)
+			ids[f] = f + 1;
+		/* data, whose misses go to item_miss */
+		lua_createtable(L, 0, ITEM_COPIED);
+		lua_createtable(L, 0, 1);
+		push_names(L, item_fields, IS_N, ids);
+		lua_pushinteger(L, i);
+		push_fn(L, lx, item_miss, 2);
+		lua_setfield(L, -2, "__index");
+		lua_setmetatable(L, -2);
+		lua_rawseti(L, lines, base + 3);
+		/* fill */
+		lua_pushinteger(L, i);
+		push_fn(L, lx, item_fill, 1);
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, lines, base + 4);
+		/* metatable and proxy */
+		new_meta(L, PX_ITEM);
+		lua_insert(L, -2);
+		lua_setfield(L, -2, "__index");
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, lines, base + 2);
+		new_proxy(L);
+		lua_rawseti(L, lines, base + 1);
+		lx->nlines_made++;
+	}
+	lua_settop(L, lines);
 }
 
 static int init_body(lua_State *L)
 {
 	rl_lua *lx = lua_touserdata(L, 1);
+	const char *names[NFIELDS(ctx_fields) + NFIELDS(customer_fields) + 4];
+	int ids[NFIELDS(names)];
+	size_t n = 0;
 
-	new_meta(L, lx, PX_CTX, ctx_index);
-	new_meta(L, lx, PX_CUSTOMER, customer_index);
-	new_meta(L, lx, PX_ATTR, attr_index);
-	new_meta(L, lx, PX_ITEMS, items_index);
-	new_meta(L, lx, PX_ITEM, item_index);
-	lx->ref_ctx = new_proxy(L, lx, PX_CTX);
-	lx->ref_customer = new_proxy(L, lx, PX_CUSTOMER);
-	lx->ref_attr = new_proxy(L, lx, PX_ATTR);
-	lx->ref_items = new_proxy(L, lx, PX_ITEMS);
+	/* ctx.customer */
+	lua_createtable(L, 0, NFIELDS(customer_fields)); /* data */
+	lua_createtable(L, 0, 1);
+	for (size_t i = 0; i < NFIELDS(customer_fields); i++, n++) {
+		names[n] = customer_fields[i].name;
+		ids[n] = F_NILABLE;
+	}
+	push_names(L, names, n, ids);
+	push_fn(L, lx, cust_miss, 1);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+	lx->ref_cust_data = ref_top(L);
+	push_fn(L, lx, cust_fill, 0);
+	lua_pushvalue(L, -1);
+	lx->ref_cust_fill = ref_top(L);
+	new_meta(L, PX_CUSTOMER);
+	lua_insert(L, -2);
+	lua_setfield(L, -2, "__index");
+	lua_pushvalue(L, -1);
+	lx->ref_cust_mt = ref_top(L);
+	new_proxy(L);
+	lx->ref_cust = ref_top(L);
+
+	/* ctx.attr */
+	new_meta(L, PX_ATTR);
+	push_fn(L, lx, attr_index, 0);
+	lua_setfield(L, -2, "__index");
+	new_proxy(L);
+	lx->ref_attr = ref_top(L);
+
+	/* ctx.items */
+	new_meta(L, PX_ITEMS);
+	push_fn(L, lx, items_index, 0);
+	lua_setfield(L, -2, "__index");
+	push_fn(L, lx, items_len, 0);
+	lua_setfield(L, -2, "__len");
+	push_fn(L, lx, items_pairs, 0);
+	lua_setfield(L, -2, "__pairs");
+	new_proxy(L);
+	lx->ref_items = ref_top(L);
+
+	/* ctx: its data table holds the methods, attr and items for good */
+	lua_createtable(L, 0, 24);
+	for (size_t i = 0; i < NFIELDS(ctx_methods); i++) {
+		push_fn(L, lx, ctx_methods[i].f, 0);
+		lua_setfield(L, -2, ctx_methods[i].name);
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_attr);
+	lua_setfield(L, -2, "attr");
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_items);
+	lua_setfield(L, -2, "items");
+	lua_createtable(L, 0, 1);
+	n = 0;
+	for (size_t i = 0; i < NFIELDS(ctx_fields); i++, n++) {
+		names[n] = ctx_fields[i].name;
+		ids[n] = F_NILABLE;
+	}
+	names[n] = "customer";
+	ids[n++] = F_NILABLE;
+	names[n] = "net";
+	ids[n++] = F_NET;
+	names[n] = "coupons";
+	ids[n++] = F_COUPONS;
+	push_names(L, names, n, ids);
+	push_fn(L, lx, ctx_miss, 1);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+	lx->ref_ctx_data = ref_top(L);
+	push_fn(L, lx, ctx_fill, 0);
+	lua_pushvalue(L, -1);
+	lx->ref_ctx_fill = ref_top(L);
+	new_meta(L, PX_CTX);
+	lua_insert(L, -2);
+	lua_setfield(L, -2, "__index");
+	lua_pushvalue(L, -1);
+	lx->ref_ctx_mt = ref_top(L);
+	new_proxy(L);
+	lx->ctx_ptr = lua_topointer(L, -1);
+	lx->ref_ctx = ref_top(L);
+
 	lua_newtable(L);
-	lx->ref_item_cache = luaL_ref(L, LUA_REGISTRYINDEX);
+	lx->ref_lines = ref_top(L);
 	return 0;
 }
 
@@ -516,8 +755,13 @@ int rl_lua_set_role(rl_lua *lx, int ref, rl_lua_role role)
 		uint8_t *v = realloc(lx->roles, n);
 		if (!v)
 			return -1;
-		memset(v + lx->nroles, 0, n - lx->nroles);
 		lx->roles = v;
+		int32_t *f = realloc(lx->fn_of_ref, n * sizeof *f);
+		if (!f)
+			return -1;
+		lx->fn_of_ref = f;
+		memset(v + lx->nroles, 0, n - lx->nroles);
+		memset(f + lx->nroles, 0, (n - lx->nroles) * sizeof *f);
 		lx->nroles = n;
 	}
 	lx->roles[ref] = (uint8_t)role;
@@ -544,7 +788,79 @@ void rl_lua_free(void *lua)
 		return;
 	luasb_free(lx->sb);
 	free(lx->roles);
+	free(lx->fn_of_ref);
+	free(lx->lines_filled);
 	free(lx);
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+/* Point the metatable `mt` back at the fill function `fill`: a raw write
+ * of an existing key, which allocates nothing (we are outside any call). */
+static void mark_stale(lua_State *L, int mt, int fill)
+{
+	lua_rawgeti(L, LUA_REGISTRYINDEX, mt);
+	lua_pushliteral(L, "__index");
+	lua_rawgeti(L, LUA_REGISTRYINDEX, fill);
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+}
+
+static void vars_changed(rl_lua *lx, lua_State *L, const rl_ctx *x)
+{
+	if (lx->ctx_filled)
+		mark_stale(L, lx->ref_ctx_mt, lx->ref_ctx_fill);
+	if (lx->cust_filled)
+		mark_stale(L, lx->ref_cust_mt, lx->ref_cust_fill);
+	lx->ctx_filled = lx->cust_filled = false;
+	memcpy(lx->shadow, x->vars, sizeof lx->shadow);
+	if (++lx->gen == 0) { /* wrapped: entries of 2^32 requests ago would look current */
+		memset(lx->memo, 0, sizeof lx->memo);
+		lx->gen = 1;
+	}
+}
+
+/* A request the data tables do not hold. The evaluator sets err_segment
+ * to NULL whenever it sets up an rl_ctx (rules/eval.c ctx_init,
+ * rules/program.c cust_ctx) and nothing else uses it; this file leaves
+ * its bridge's address there. So "same rl_ctx and our mark" means the
+ * same request even when the next request's rl_ctx is at the same
+ * address (it is, on the evaluator's stack). */
+static void begin_request(rl_lua *lx, lua_State *L, rl_ctx *x)
+{
+	vars_changed(lx, L, x);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines);
+	for (size_t k = 0; k < lx->nlines_filled; k++) {
+		lua_Integer base = 4 * (lua_Integer)lx->lines_filled[k];
+		lua_rawgeti(L, -1, base + 2);
+		lua_pushliteral(L, "__index");
+		lua_rawgeti(L, -3, base + 4);
+		lua_rawset(L, -3);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	lx->nlines_filled = 0;
+	lx->req_x = x;
+	x->err_segment = (const char *)lx;
+}
+
+/* Has the evaluator changed a value the data tables hold since they were
+ * filled? Within a request it changes only these (rules/eval.c and
+ * rules/program.c): the tier while tiers qualify, the customer's figures
+ * for the tier after the commit; net is never copied. Comparing the type
+ * and the 8 bytes of the value is enough: a tier's name is the program's
+ * own string. */
+static const uint8_t mutable_slots[] = { VS_TIER, VS_POINTS, VS_LIFETIME, VS_SPEND12, VS_PCOUNT, VS_DSLP };
+
+static bool vars_differ(const rl_lua *lx, const rl_ctx *x)
+{
+	bool d = false;
+
+	for (size_t i = 0; i < sizeof mutable_slots; i++) {
+		const expr_value *a = &x->vars[mutable_slots[i]], *b = &lx->shadow[mutable_slots[i]];
+		d |= (a->t != b->t) | (a->u.i != b->u.i);
+	}
+	return d;
 }
 
 /* ---- the call ------------------------------------------------------------- */
@@ -572,29 +888,64 @@ static const char *role_name(rl_lua_role r)
 	return "function";
 }
 
+/* luasb_fn_id of the function `ref` when its results may be remembered. */
+static int ref_fn(rl_lua *lx, lua_State *L, int ref)
+{
+	if (ref <= 0 || (size_t)ref >= lx->nroles)
+		return -1;
+	if (!lx->fn_of_ref[ref]) {
+		luasb_push_fn(lx->sb, ref);
+		lx->fn_of_ref[ref] = luasb_fn_id(lx->sb, lua_topointer(L, -1)) + 2;
+		lua_pop(L, 1);
+	}
+	return luasb_fns_pure(lx->sb) ? lx->fn_of_ref[ref] - 2 : -1;
+}
+
 int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 	expr_value *out, char *err, size_t errsz)
 {
 	rl_lua *lx = lua;
+	rl_ctx *x = ctxp;
 	rl_ctx *saved = lx->x;
 	lua_State *L = luasb_state(lx->sb);
 	rl_lua_role role = code->lua_ref > 0 && (size_t)code->lua_ref < lx->nroles
 		? (rl_lua_role)lx->roles[code->lua_ref] : LR_WHEN;
-	int nargs = 1, t, rc = 0;
+	int nargs = 1, t, rc = 0, fn = -1;
 
 	if (!lua_checkstack(L, 8)) {
 		snprintf(err, errsz, "Lua stack exhausted");
 		return -1;
 	}
+	if (!saved) {
+		if (x != lx->req_x || x->err_segment != (const char *)lx)
+			begin_request(lx, L, x);
+		else if (vars_differ(lx, x))
+			vars_changed(lx, L, x);
+	} else if (saved != x) {
+		/* a host function of a running call evaluating another request:
+		 * the data tables hold the running one's */
+		snprintf(err, errsz, "Lua called for another request during a call");
+		return -1;
+	}
+	if (item >= 0) {
+		fn = ref_fn(lx, L, code->lua_ref);
+
+		int m = fn >= 0 ? memo_get(lx, fn, (uint32_t)item, 2) : 0;
+		if (m) {
+			*out = m == 3 ? expr_null() : expr_bool(m == 2);
+			return 0;
+		}
+	}
+	uint64_t imp = lx->impure;
 	luasb_push_fn(lx->sb, code->lua_ref);
 	if (item >= 0) {
-		/* the item and the ctx: function(item, ctx); the item's userdata
-		 * is made on first use, in a protected call (it allocates) */
-		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_item_cache);
-		t = lua_rawgeti(L, -1, (lua_Integer)item + 1);
-		lua_remove(L, -2);
-		if (t == LUA_TNIL) {
-			lua_pop(L, 1);
+		/* function(item, ctx); the line's proxy is made on first use, in
+		 * a protected call (it allocates) */
+		if ((uint32_t)item < lx->nlines_made) {
+			lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines);
+			lua_rawgeti(L, -1, 4 * (lua_Integer)item + 1);
+			lua_remove(L, -2);
+		} else {
 			lua_pushcfunction(L, make_item);
 			lua_pushlightuserdata(L, lx);
 			lua_pushinteger(L, item);
@@ -607,7 +958,7 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 		nargs = 2;
 	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx);
-	lx->x = ctxp;
+	lx->x = x;
 	luasb_status st = luasb_pcall(lx->sb, code->lua_ref, nargs, err, errsz);
 	lx->x = saved;
 	if (st != LUASB_OK)
@@ -626,6 +977,8 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 		if (rc)
 			snprintf(err, errsz, "'%s' must return true, false or nil, not %s",
 				role_name(role), lua_typename(L, t));
+		else if (fn >= 0 && imp == lx->impure)
+			memo_put(lx, fn, (uint32_t)item, 2, t == LUA_TNIL ? 3 : out->u.b ? 2 : 1);
 		break;
 	default:
 		if (lua_isinteger(L, -1))

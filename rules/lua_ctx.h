@@ -4,9 +4,10 @@
  *
  * One bridge (one luasb) per program; it lives as long as the program
  * (program.lua / lua_call / lua_free in rules/prog_impl.h). The request is
- * never copied into Lua: `ctx`, `ctx.customer`, `ctx.attr`, `ctx.items`
- * and each item are userdata whose fields are read from the evaluator's
- * rl_ctx while the call runs. */
+ * never copied into Lua as a whole: `ctx`, `ctx.customer`, `ctx.attr`,
+ * `ctx.items` and each item are read-only proxies whose fields are read
+ * from the evaluator's rl_ctx on first use in a request and kept in hidden
+ * tables for the request's later calls. */
 #ifndef RULES_LUA_CTX_H
 #define RULES_LUA_CTX_H
 
@@ -19,26 +20,45 @@ typedef enum rl_lua_role {
 	LR_WHEN = 1, LR_ITEMS, LR_POINTS, LR_BONUS, LR_REFERRER, LR_AMOUNT, LR_MAX, LR_SEGMENT,
 } rl_lua_role;
 
+/* Remembered results of kept item predicates for one request
+ * (rules/lua_ctx.c, "memo"). */
+#define RL_LUA_MEMO 1024
+typedef struct rl_lua_memo {
+	uint32_t gen;           /* the request it belongs to */
+	int32_t fn;             /* luasb_fn_id */
+	uint32_t line;
+	uint8_t nargs;          /* f(item) and f(item, ctx) may differ */
+	uint8_t val;            /* 1 false, 2 true, 3 nil */
+} rl_lua_memo;
+
 typedef struct rl_lua {
 	luasb *sb;
 	rl_ctx *x;              /* the evaluation under way; NULL between calls */
 	const program *p;
-	int ref_ctx;            /* the ctx userdata */
-	int ref_items;          /* ctx.items */
-	int ref_customer;       /* ctx.customer */
-	int ref_attr;           /* ctx.attr */
-	int ref_item_cache;     /* table: line index + 1 -> item userdata */
 	void *load_state;       /* rules/load_lua.c's, in the program's arena */
-	/* field names of ctx, ctx.customer and items as interned Lua strings:
-	 * __index compares the key's address (no table lookup). The strings
-	 * stay alive as keys of the metatables' name tables. */
-	struct rl_lua_keys {
-		const char *k[24];
-		int id[24];
-		int n;
-	} keys[5];
 	uint8_t *roles;         /* by reference */
+	int32_t *fn_of_ref;     /* by reference: luasb_fn_id + 2; 0 not asked yet */
 	size_t nroles;
+	/* registry references: ctx, ctx.customer, ctx.attr, ctx.items are
+	 * read-only proxies (empty tables); ctx's and the customer's metatable
+	 * point __index at a data table filled on first use in a request */
+	int ref_ctx, ref_ctx_mt, ref_ctx_data, ref_ctx_fill;
+	int ref_cust, ref_cust_mt, ref_cust_data, ref_cust_fill;
+	int ref_attr, ref_items;
+	int ref_lines;          /* line i: [4i+1] proxy [4i+2] metatable [4i+3] data [4i+4] fill */
+	const void *ctx_ptr;    /* the ctx proxy, to check methods' self */
+	/* the request the data tables hold (see begin_request) */
+	const void *req_x;
+	uint32_t gen;
+	bool ctx_filled, cust_filled;
+	uint32_t *lines_filled;
+	size_t nlines_filled, lines_cap;
+	uint32_t nlines_made;
+	expr_value shadow[VS_NFIXED];
+	/* bumped by every read of something that changes within a request
+	 * (net, an item's net): a call that saw it bumped is not remembered */
+	uint64_t impure;
+	rl_lua_memo memo[RL_LUA_MEMO];
 } rl_lua;
 
 /* lua_ctx.c */
