@@ -663,6 +663,103 @@ static void ctx_fields(void)
 	rmprog(d);
 }
 
+/* ---- what is kept between calls of a request, and what is not ----------- */
+
+/* One line of the given sku/category/price in a basket that lives in the
+ * caller's buffers, so that a second request can reuse the same addresses
+ * with other contents (as the daemon does). */
+static void one_line(rl_basket *b, rl_item *it, char *sku, char *chan, int64_t price)
+{
+	memset(b, 0, sizeof *b);
+	memset(it, 0, sizeof *it);
+	it->sku.p = sku;
+	it->sku.n = (uint32_t)strlen(sku);
+	it->category = S("coffee");
+	it->qty = 1;
+	it->price = price;
+	b->items = it;
+	b->nitems = 1;
+	b->channel.p = chan;
+	b->channel.n = (uint32_t)strlen(chan);
+	b->ts = 1795145400;
+}
+
+static void caches(void)
+{
+	char *d = mkprog("cache");
+	prog_errors e;
+	rl_item it;
+	rl_basket b;
+	rl_customer c;
+	rl_outcome o;
+	arena m;
+	char sku[8], chan[8];
+
+	write_file(d, "program.yaml", HEAD);
+	/* big reads the line's net, which the first discount changes: it
+	 * must be asked again for the second rule (not remembered) */
+	write_file(d, "rules.lua",
+		"local function big(item) return item.net >= 20000 end\n"
+		"local function aaa(item) return item.sku == 'AAA' end\n"
+		"rule { name = 'half', priority = 10, discount = { percent = 50, items = big } }\n"
+		"rule { name = 'tenth', priority = 5, discount = { percent = 10, items = big } }\n"
+		"rule { name = 'aaa-app', when = function(ctx) return ctx:any_item(aaa) and ctx.channel == 'app' end,\n"
+		"  bonus_points = 1 }\n"
+		"rule { name = 'aaa-items', when = function(ctx) return ctx.items[1].sku == 'AAA' end, bonus_points = 2 }\n"
+		"rule { name = 'tier', when = function(ctx) return ctx.customer.tier == 'silver' end, bonus_points = 4 }\n");
+	program *p = load(d, &e);
+	ok(p != NULL, "cache program loads");
+	if (!p)
+		return;
+	memset(&c, 0, sizeof c);
+	c.id = S("C-1");
+	c.exists = true;
+	arena_init(&m, 1 << 16, 0);
+	strcpy(sku, "AAA");
+	strcpy(chan, "app");
+	one_line(&b, &it, sku, chan, 30000);
+	rl_evaluate(p, &c, &b, &m, &o);
+	/* 30000 -> half: 15000 -> tenth: big(15000) is false, nothing */
+	is_int(o.total, 15000, "a predicate reading net is asked again after a discount");
+	is_int(o.earned, 3, "first request: aaa-app (1) + aaa-items (2), bronze");
+	/* the same buffers with other contents: nothing of the first request
+	 * may show; spend makes the customer silver */
+	strcpy(sku, "BBB");
+	strcpy(chan, "ppa");
+	c.spend_12m = 600000;
+	arena_reset(&m);
+	rl_evaluate(p, &c, &b, &m, &o);
+	is_int(o.earned, 4, "second request at the same addresses: only the tier rule (4)");
+	strcpy(sku, "AAA");
+	strcpy(chan, "app");
+	c.spend_12m = 0;
+	arena_reset(&m);
+	rl_evaluate(p, &c, &b, &m, &o);
+	is_int(o.earned, 3, "third request: as the first");
+	program_free(p);
+	rmprog(d);
+
+	/* a function that assigns an upvalue: predicates are not remembered
+	 * (pred answers differently in 'b' than in 'a' for the same line) */
+	d = mkprog("cache2");
+	write_file(d, "program.yaml", HEAD);
+	write_file(d, "rules.lua",
+		"local mode = 'coffee'\n"
+		"local function pred(item) return item.category == mode end\n"
+		"rule { name = 'a', when = function(ctx) mode = 'coffee' return ctx:any_item(pred) end, bonus_points = 1 }\n"
+		"rule { name = 'b', when = function(ctx) mode = 'tea' return ctx:any_item(pred) end, bonus_points = 2 }\n");
+	p = load(d, &e);
+	ok(p != NULL, "upvalue program loads");
+	if (p) {
+		arena_reset(&m);
+		rl_evaluate(p, &c, &b, &m, &o);
+		is_int(o.earned, 1, "a predicate reading a written upvalue is asked each time");
+		program_free(p);
+	}
+	arena_free(&m);
+	rmprog(d);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpl_root)) {
@@ -673,6 +770,7 @@ int main(void)
 	errors();
 	warnings();
 	ctx_fields();
+	caches();
 	rmdir(tmpl_root);
 	return tap_done();
 }
