@@ -50,14 +50,18 @@ struct expr_cins {
 	uint8_t sub;           /* SUM_RANGE: OP_ADD or OP_SUB */
 	int32_t slot;
 	int32_t slot2;         /* SUM_RANGE: the second name's slot */
+	int32_t off, off2;     /* slot and the second slot (slot2, or i for
+	                        * VAR_VAR) in bytes: one add from the table */
 	uint32_t jt, jf;       /* next instruction as a byte offset from this
 	                        * one (jumps only go forward), or J_TRUE, J_FALSE */
 	int64_t i;             /* int constant */
-	int64_t lo, hi;        /* RANGE: inclusive int bounds */
+	int64_t lo, hi;        /* RANGE: inclusive int bounds, lo <= hi */
+	uint64_t span;         /* hi - lo: x in range when x - lo <= span,
+	                        * unsigned (one compare) */
 	uint64_t key[2];       /* string constant's key (expr_str_key) */
 	expr_value list;       /* IN: the constants */
-	const uint64_t *lkeys; /* IN: per element its length (or ~0 when it is
-	                        * not a string of at most 16 bytes) and key */
+	const uint64_t *lkeys; /* IN: the short strings' keys by length
+	                        * (list_keys) */
 	const enode *n;        /* the node: its constant, or the whole test */
 	const enode *n2;       /* RANGE: the second test; CALL_RANGE: the call */
 };
@@ -222,24 +226,45 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 }
 
 /* Keys of an IN list's elements, so that testing a short string against
- * the list compares words only. Without memory the test still works. */
+ * the list compares words only, and only with the elements as long as it:
+ * w[n] .. w[n + 1] (n <= 16) are the word offsets in w of the (key0, key1)
+ * pairs of the elements of n bytes. Elements that are not strings of at
+ * most 16 bytes cannot equal such a string and are left out. Without
+ * memory the test still works, through the values. */
+#define LK_HEAD 18
 static void list_keys(gen *g, expr_cins *c)
 {
-	uint32_t cnt = c->list.u.l.n;
-	uint64_t *w = cnt ? arena_alloc(g->cx->mem, (size_t)cnt * 3 * sizeof *w) : NULL;
+	uint32_t cnt = c->list.u.l.n, at = LK_HEAD;
+	const expr_value *l = c->list.u.l.v;
+	uint64_t *w = arena_alloc(g->cx->mem, (LK_HEAD + 2 * (size_t)cnt) * sizeof *w);
 	if (!w)
 		return;
-	for (uint32_t k = 0; k < cnt; k++) {
-		const expr_value *e = &c->list.u.l.v[k];
-		if (e->t == EV_STR && e->u.s.n <= 16) {
-			w[3 * k] = e->u.s.n;
-			expr_str_key(e->u.s.p, e->u.s.n, &w[3 * k + 1]);
-		} else {
-			w[3 * k] = ~(uint64_t)0;
-			w[3 * k + 1] = w[3 * k + 2] = 0;
+	for (uint32_t n = 0; n <= 16; n++) {
+		w[n] = at;
+		for (uint32_t k = 0; k < cnt; k++) {
+			if (l[k].t != EV_STR || l[k].u.s.n != n)
+				continue;
+			expr_str_key(l[k].u.s.p, n, &w[at]);
+			at += 2;
 		}
 	}
+	w[17] = at;
 	c->lkeys = w;
+}
+
+/* v (a string of at most 16 bytes) among the keys of list_keys */
+static inline bool in_keys(const expr_value *v, const uint64_t *lk)
+{
+	uint32_t n = v->u.s.n;
+	const uint64_t *p = lk + lk[n], *end = lk + lk[n + 1];
+	if (p == end)
+		return false;
+	uint64_t key[2];
+	expr_str_key(v->u.s.p, n, key);
+	for (; p < end; p += 2)
+		if (p[0] == key[0] && p[1] == key[1])
+			return true;
+	return false;
 }
 
 /* ---- fusing neighbouring tests -------------------------------------------
@@ -278,7 +303,9 @@ static bool can_range(const enode *x, const enode *y, int64_t *lo, int64_t *hi)
 {
 	*lo = INT64_MIN;
 	*hi = INT64_MAX;
-	return bound(x, lo, hi) && bound(y, lo, hi) && same_operand(x, y);
+	/* an empty range (`hour > 10 and hour < 7`) stays two tests: the
+	 * fused test needs hi - lo as a span */
+	return bound(x, lo, hi) && bound(y, lo, hi) && *lo <= *hi && same_operand(x, y);
 }
 
 static void range_leaf(gen *g, const enode *x, const enode *y, int64_t lo, int64_t hi,
@@ -450,8 +477,15 @@ static int build_one(expr_ctx *cx, expr *e)
 	g.label[L_TRUE] = g.ncode;
 	g.label[L_FALSE] = g.ncode + 1;
 	for (uint32_t i = 0; i < g.ncode; i++) {
-		g.code[i].jt = target(&g, i, g.code[i].jt);
-		g.code[i].jf = target(&g, i, g.code[i].jf);
+		expr_cins *c = &g.code[i];
+		c->jt = target(&g, i, c->jt);
+		c->jf = target(&g, i, c->jf);
+		c->off = c->slot * (int32_t)sizeof(expr_value);
+		c->span = (uint64_t)c->hi - (uint64_t)c->lo;
+		if (c->op >= CI_VAR_VAR_EQ && c->op <= CI_VAR_VAR_GE)
+			c->off2 = (int32_t)c->i * (int32_t)sizeof(expr_value);
+		else
+			c->off2 = c->slot2 * (int32_t)sizeof(expr_value);
 	}
 	memset(&g.code[g.ncode], 0, 2 * sizeof *g.code);
 	g.code[g.ncode].op = CI_TRUE;
@@ -472,15 +506,8 @@ static int in_list(const expr_value *v, const expr_value *list, const uint64_t *
 {
 	if (v->t == EV_NULL)
 		return 0;
-	if (lkeys && v->t == EV_STR && v->u.s.n <= 16) {
-		uint64_t key[2];
-		uint32_t cnt = list->u.l.n;
-		expr_str_key(v->u.s.p, v->u.s.n, key);
-		for (uint32_t k = 0; k < cnt; k++, lkeys += 3)
-			if (lkeys[0] == v->u.s.n && lkeys[1] == key[0] && lkeys[2] == key[1])
-				return 1;
-		return 0;
-	}
+	if (lkeys && v->t == EV_STR && v->u.s.n <= 16)
+		return in_keys(v, lkeys);
 	const expr_value *l = list->u.l.v;
 	uint32_t cnt = list->u.l.n;
 	if (v->t == EV_STR) {
@@ -557,7 +584,7 @@ static inline int operand_sum(const enode *a, expr_frame *f, expr_value *out)
  * tests at once: measured 20-25% slower, and dependent on code layout.
  * The GCC manual advises -fno-gcse for computed-goto interpreters. */
 #if defined(__GNUC__) && !defined(__clang__)
-#define DISPATCH __attribute__((optimize("no-crossjumping", "no-gcse")))
+#define DISPATCH __attribute__((optimize("no-crossjumping", "no-gcse", "align-jumps=16")))
 #else
 #define DISPATCH
 #endif
@@ -568,6 +595,8 @@ static inline int operand_sum(const enode *a, expr_frame *f, expr_value *out)
  * instead of waiting for this one's result. Jumps are byte offsets, so
  * that the next instruction is one add away. */
 #define AT(off) ((const expr_cins *)((const char *)c + (off)))
+#define IN_RANGE(x, c) ((uint64_t)(x) - (uint64_t)(c)->lo <= (c)->span)
+#define AT_OFF(table, off) ((const expr_value *)((const char *)(table) + (off)))
 #define OUTCOME(r) do { \
 	int r_ = (r); \
 	if (r_ > 0) { \
@@ -694,7 +723,7 @@ l_expr_range:
 	v = &tmp;
 range:
 	if (__builtin_expect(v->t == EV_INT, 1))
-		OUTCOME(v->u.i >= c->lo && v->u.i <= c->hi);
+		OUTCOME(IN_RANGE(v->u.i, c));
 	{
 		/* the two tests as written, in order */
 		int r1 = expr_compare(c->n->sub, v, &c->n->k, f);
@@ -852,7 +881,7 @@ int expr_eval_bool(const expr *e, expr_frame *f, bool *out)
 L: \
 	F_INT_BODY(table, OP)
 #define F_INT_BODY(table, OP) \
-	v = &f->table[c->slot]; \
+	v = AT_OFF(f->table, c->off); \
 	if (__builtin_expect(v->t == EV_INT, 1)) \
 		OUTCOME(v->u.i OP c->i); \
 	if (v->t == EV_NULL) \
@@ -880,7 +909,7 @@ L: \
 #define F_STR_TEST(L, table, check, want) \
 L: \
 	check \
-	v = &f->table[c->slot]; \
+	v = AT_OFF(f->table, c->off); \
 	OUTCOME(v->t == EV_STR ? key_is(v, c) == want : !want);
 #define F_NEEDS_ITEM if (!f->item) goto l_slow;
 	F_STR_TEST(l_var_eq_s, vars, , true)
@@ -888,56 +917,47 @@ L: \
 	F_STR_TEST(l_item_eq_s, item, F_NEEDS_ITEM, true)
 	F_STR_TEST(l_item_ne_s, item, F_NEEDS_ITEM, false)
 l_var_in:
-	v = &f->vars[c->slot];
+	v = AT_OFF(f->vars, c->off);
 	goto in;
 l_item_in:
 	if (!f->item)
 		goto l_slow;
-	v = &f->item[c->slot];
+	v = AT_OFF(f->item, c->off);
 in:
 	if (v->t == EV_NULL)
 		OUTCOME(0);
-	if (c->lkeys && v->t == EV_STR && v->u.s.n <= 16) {
-		/* few registers: this function saves none */
-		uint64_t key[2];
-		const uint64_t *lk = c->lkeys, *lend = lk + 3 * (size_t)c->list.u.l.n;
-		uint64_t n = v->u.s.n;
-		expr_str_key(v->u.s.p, v->u.s.n, key);
-		for (; lk < lend; lk += 3)
-			if (lk[0] == n && lk[1] == key[0] && lk[2] == key[1])
-				OUTCOME(1);
-		OUTCOME(0);
-	}
+	if (c->lkeys && v->t == EV_STR && v->u.s.n <= 16)
+		OUTCOME(in_keys(v, c->lkeys));
 	goto l_slow;
 l_var_range:
-	v = &f->vars[c->slot];
+	v = AT_OFF(f->vars, c->off);
 	goto range;
 l_item_range:
 	if (!f->item)
 		goto l_slow;
-	v = &f->item[c->slot];
+	v = AT_OFF(f->item, c->off);
 range:
 	if (__builtin_expect(v->t == EV_INT, 1))
-		OUTCOME(v->u.i >= c->lo && v->u.i <= c->hi);
+		OUTCOME(IN_RANGE(v->u.i, c));
 	goto l_slow;
 l_sum_range:
-	v = &f->vars[c->slot];
-	v2 = &f->vars[c->slot2];
+	v = AT_OFF(f->vars, c->off);
+	v2 = AT_OFF(f->vars, c->off2);
 	if (__builtin_expect(v->t == EV_INT && v2->t == EV_INT, 1)
 	    && !__builtin_add_overflow(v->u.i, v2->u.i, &x))
-		OUTCOME(x >= c->lo && x <= c->hi);
+		OUTCOME(IN_RANGE(x, c));
 	goto l_slow;   /* a null, a float, an overflow: as written */
 l_diff_range:
-	v = &f->vars[c->slot];
-	v2 = &f->vars[c->slot2];
+	v = AT_OFF(f->vars, c->off);
+	v2 = AT_OFF(f->vars, c->off2);
 	if (__builtin_expect(v->t == EV_INT && v2->t == EV_INT, 1)
 	    && !__builtin_sub_overflow(v->u.i, v2->u.i, &x))
-		OUTCOME(x >= c->lo && x <= c->hi);
+		OUTCOME(IN_RANGE(x, c));
 	goto l_slow;
 #define F_VAR_VAR_TEST(L, OP) \
 L: \
-	v = &f->vars[c->slot]; \
-	v2 = &f->vars[c->i]; \
+	v = AT_OFF(f->vars, c->off); \
+	v2 = AT_OFF(f->vars, c->off2); \
 	if (__builtin_expect(v->t == EV_INT && v2->t == EV_INT, 1)) \
 		OUTCOME(v->u.i OP v2->u.i); \
 	goto l_slow;
@@ -948,7 +968,7 @@ L: \
 	F_VAR_VAR_TEST(l_var_var_gt, >)
 	F_VAR_VAR_TEST(l_var_var_ge, >=)
 l_var_bool:
-	v = &f->vars[c->slot];
+	v = AT_OFF(f->vars, c->off);
 	if (v->t == EV_BOOL)
 		OUTCOME(v->u.b);
 	if (v->t == EV_NULL)
