@@ -23,6 +23,12 @@ tests_unit_test_expr_LDADD = $(LANG_LIBS)
 tests_unit_test_expr_table_SOURCES = tests/unit/test-expr-table.c tests/unit/tap.h tests/unit/test-expr-env.h
 tests_unit_test_expr_table_LDADD = $(LANG_LIBS)
 
+# Native aggregates (EXPR_AGG_*) against a host-function twin.
+check_PROGRAMS += tests/unit/test-expr-agg
+TESTS += tests/unit/test-expr-agg
+tests_unit_test_expr_agg_SOURCES = tests/unit/test-expr-agg.c tests/unit/tap.h
+tests_unit_test_expr_agg_LDADD = $(LANG_LIBS)
+
 # Expression language: speed against hand-written C (run by hand, not a test).
 noinst_PROGRAMS += bench/bench-expr
 bench_bench_expr_SOURCES = bench/bench-expr.c
