@@ -8,8 +8,8 @@
  * quote's instructions. The other answers (customer, stats, errors) are
  * rare and keep yajl_gen. The bytes are exactly yajl_gen's (no spaces, the
  * same escapes: \" \\ \b \f \n \r \t, other controls as \u00XX in upper
- * case hex, '/' as is, no UTF-8 check), so stored answers written by
- * either compare equal.
+ * case hex, '/' as is, no UTF-8 check: engine/json_out.h), so stored
+ * answers written by either compare equal.
  *
  * Separators: `comma` is set after every value and cleared by an opening
  * bracket or a key, which is all the state JSON output needs. Must not:
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "engine/conn.h"
+#include "engine/json_out.h"
 
 typedef struct aw {
 	reply *r;
@@ -30,6 +31,17 @@ typedef struct aw {
 
 /* reply.c: reserve room for n more bytes and append them (the slow path). */
 void reply_append_slow(reply *r, const char *s, size_t n);
+/* reply.c: a new reservation of at least n bytes; NULL out of memory. */
+char *reply_room_slow(reply *r, size_t n);
+
+/* Where the next n bytes go (the caller adds to r->vec_used). */
+static inline char *aw_room(aw *w, size_t n)
+{
+	reply *r = w->r;
+	if (r->vec_reserved && r->vec.iov_len - r->vec_used >= n)
+		return (char *)r->vec.iov_base + r->vec_used;
+	return reply_room_slow(r, n);
+}
 
 static inline void aw_put(aw *w, const char *s, size_t n)
 {
@@ -72,13 +84,7 @@ static inline void aw_close(aw *w, char c)
 
 static inline void aw_i64(aw *w, int64_t v)
 {
-	char buf[24], *p = buf + sizeof buf;
-	uint64_t u = v < 0 ? 0ULL - (uint64_t)v : (uint64_t)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
+	char buf[24], *p = jo_i64(buf + sizeof buf, v);
 	aw_sep(w);
 	aw_put(w, p, (size_t)(buf + sizeof buf - p));
 	w->comma = true;
@@ -100,7 +106,7 @@ static inline void aw_lit(aw *w, const char *s, size_t n)
 #define AW_BOOL(w, k, b) (AW_KEY(w, k), (b) ? aw_lit((w), "true", 4) : aw_lit((w), "false", 5))
 #define AW_NULL(w, k) (AW_KEY(w, k), aw_lit((w), "null", 4))
 
-/* A string value with yajl_gen's escapes (reply.c). */
+/* A string value with yajl_gen's escapes (engine/json_out.h). */
 void aw_str(aw *w, const char *s, size_t n);
 static inline void aw_cstr(aw *w, const char *s)
 {

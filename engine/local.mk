@@ -5,7 +5,7 @@ noinst_LIBRARIES += engine/libengine.a
 engine_libengine_a_SOURCES = \
 	engine/request.h engine/reply.h engine/ops.h \
 	engine/request.c engine/decode.c engine/decode.h \
-	engine/reply.c engine/answer.h engine/conn.c engine/conn.h \
+	engine/reply.c engine/answer.h engine/json_out.h engine/conn.c engine/conn.h \
 	engine/server.c engine/server.h \
 	engine/config.c engine/config.h engine/log.c engine/log.h \
 	engine/stats.c engine/stats.h engine/generation.c engine/generation.h \

@@ -90,23 +90,29 @@ static void write_rlstr(aw *w, rl_str s)
 	aw_str(w, s.p ? s.p : "", s.n);
 }
 
-/* 150 -> 1.5, 200 -> 2, 125 -> 1.25, as written in the rule. */
+/* 150 -> 1.5, 200 -> 2, 125 -> 1.25, -50 -> -0.5, as written in the
+ * rule (no snprintf: most answers carry one). */
 static void write_multiplier(aw *w, int64_t x100)
 {
-	char buf[48];
-	int64_t whole = x100 / 100, frac = x100 % 100;
-	if (frac < 0)
-		frac = -frac;
-	int n;
-	if (frac == 0)
-		n = snprintf(buf, sizeof buf, "%lld", (long long)whole);
-	else if (frac % 10 == 0)
-		n = snprintf(buf, sizeof buf, "%s%lld.%lld", x100 < 0 && whole == 0 ? "-" : "",
-			(long long)whole, (long long)(frac / 10));
-	else
-		n = snprintf(buf, sizeof buf, "%s%lld.%02lld", x100 < 0 && whole == 0 ? "-" : "",
-			(long long)whole, (long long)frac);
-	aw_num(w, buf, (size_t)n);
+	char buf[32], *p = buf + sizeof buf;
+	uint64_t u = x100 < 0 ? 0ULL - (uint64_t)x100 : (uint64_t)x100;
+	unsigned frac = (unsigned)(u % 100);
+	if (frac) {
+		if (frac % 10 == 0)
+			*--p = (char)('0' + frac / 10);
+		else {
+			*--p = (char)('0' + frac % 10);
+			*--p = (char)('0' + frac / 10);
+		}
+		*--p = '.';
+	}
+	u /= 100;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (x100 < 0)
+		*--p = '-';
+	aw_num(w, p, (size_t)(buf + sizeof buf - p));
 }
 
 void opc_write_outcome(aw *w, const program *p, const request *req,

@@ -62,40 +62,29 @@ void reply_append_slow(reply *r, const char *s, size_t n)
 	reply_print(r, s, n);
 }
 
-/* 1: the byte needs an escape in a JSON string (as yajl_gen escapes) */
-static const unsigned char needs_escape[256] = {
-	[0 ... 31] = 1, ['"'] = 1, ['\\'] = 1,
-};
+/* Room for n more bytes in the reserved space (a new reservation when the
+ * current one is short). NULL when out of memory. */
+char *reply_room_slow(reply *r, size_t n)
+{
+	reply_commit(r);
+	if (evbuffer_reserve_space(r->out, (ev_ssize_t)(n > REPLY_RESERVE ? n : REPLY_RESERVE), &r->vec, 1) < 1)
+		return NULL;
+	r->vec_reserved = true;
+	r->vec_used = 0;
+	return r->vec.iov_base;
+}
 
 void aw_str(aw *w, const char *s, size_t n)
 {
 	aw_sep(w);
-	aw_put(w, "\"", 1);
-	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
-	for (; p < end; p++) {
-		if (!needs_escape[*p])
-			continue;
-		if (p > run)
-			aw_put(w, (const char *)run, (size_t)(p - run));
-		run = p + 1;
-		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
-		switch (*p) {
-		case '"': aw_put(w, "\\\"", 2); break;
-		case '\\': aw_put(w, "\\\\", 2); break;
-		case '\b': aw_put(w, "\\b", 2); break;
-		case '\f': aw_put(w, "\\f", 2); break;
-		case '\n': aw_put(w, "\\n", 2); break;
-		case '\r': aw_put(w, "\\r", 2); break;
-		case '\t': aw_put(w, "\\t", 2); break;
-		default:
-			esc[4] = "0123456789ABCDEF"[*p >> 4];
-			esc[5] = "0123456789ABCDEF"[*p & 15];
-			aw_put(w, esc, 6);
-		}
-	}
-	if (p > run)
-		aw_put(w, (const char *)run, (size_t)(p - run));
-	aw_put(w, "\"", 1);
+	reply *r = w->r;
+	char *d = aw_room(w, JO_ESCAPE_MAX(n) + 2);
+	if (!d)
+		return; /* out of memory: the connection's answer is cut short */
+	*d = '"';
+	size_t k = jo_escape(d + 1, s, n);
+	d[k + 1] = '"';
+	r->vec_used += k + 2;
 	w->comma = true;
 }
 

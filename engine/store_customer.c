@@ -8,6 +8,7 @@
  * writes the row. Must not: decide anything about loyalty rules (the
  * handlers do). */
 #include <malloc.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -552,47 +553,96 @@ void store_cust_write_attrs(yajl_gen g, const store_cust *c)
 	yajl_gen_map_close(g);
 }
 
+/* A double as yajl_gen_double prints it ("%.20g", and ".0" after an
+ * integral value) so that the column reads back the same; an infinity
+ * or NaN (never decoded from JSON) as null. */
+static void sj_double(store *s, double d)
+{
+	if (!isfinite(d)) {
+		sj_put(s, "null", 4);
+		return;
+	}
+	char buf[40];
+	int n = snprintf(buf, sizeof buf - 2, "%.20g", d);
+	if (n < 0 || (size_t)n >= sizeof buf - 2)
+		n = 0;
+	if (strspn(buf, "0123456789-") == (size_t)n) {
+		buf[n++] = '.';
+		buf[n++] = '0';
+	}
+	sj_put(s, buf, (size_t)n);
+}
+
+/* store_cust_write_attrs' bytes, into the store's JSON buffer. */
+static void sj_attrs(store *s, const store_cust *c)
+{
+	sj_put(s, "{", 1);
+	for (uint32_t i = 0; i < c->nattrs; i++) {
+		const store_attr *a = &c->attrs[i];
+		if (i)
+			sj_put(s, ",", 1);
+		sj_str(s, a->key, a->keylen);
+		sj_put(s, ":", 1);
+		switch (a->val.t) {
+		case EV_BOOL: a->val.u.b ? sj_put(s, "true", 4) : sj_put(s, "false", 5); break;
+		case EV_INT: sj_i64(s, a->val.u.i); break;
+		case EV_FLOAT: sj_double(s, a->val.u.f); break;
+		case EV_STR: sj_str(s, a->val.u.s.p, a->val.u.s.n); break;
+		default: sj_put(s, "null", 4); break;
+		}
+	}
+	sj_put(s, "}", 1);
+}
+
 int store_cust_save(store *s, store_cust *c)
 {
-	yajl_gen g = s->jg;
 	size_t off[5];
 	/* attrs, tierq, spend, fires back to back in one buffer */
-	yajl_gen_clear(g);
-	yajl_gen_reset(g, NULL);
+	s->jlen = 0;
+	s->jnomem = false;
 	off[0] = 0;
-	store_cust_write_attrs(g, c);
-	off[1] = store_json_len(g);
-	yajl_gen_reset(g, NULL);
-	yajl_gen_map_open(g);
+	sj_attrs(s, c);
+	off[1] = s->jlen;
+	sj_put(s, "{", 1);
+	bool first = true;
 	for (uint32_t i = 0; i < c->ntq; i++) {
 		if (!c->tq[i].qualified_at)
 			continue; /* never qualified: nothing to keep */
-		yajl_gen_string(g, (const unsigned char *)c->tq[i].tier, strlen(c->tq[i].tier));
-		store_json_int(g, c->tq[i].qualified_at);
+		if (!first)
+			sj_put(s, ",", 1);
+		first = false;
+		sj_str(s, c->tq[i].tier, strlen(c->tq[i].tier));
+		sj_put(s, ":", 1);
+		sj_i64(s, c->tq[i].qualified_at);
 	}
-	yajl_gen_map_close(g);
-	off[2] = store_json_len(g);
-	yajl_gen_reset(g, NULL);
-	yajl_gen_array_open(g);
+	sj_put(s, "}", 1);
+	off[2] = s->jlen;
+	sj_put(s, "[", 1);
 	for (uint32_t i = 0; i < c->nspend; i++) {
-		yajl_gen_array_open(g);
-		store_json_int(g, c->spend[i].ts);
-		store_json_int(g, c->spend[i].amount);
-		yajl_gen_array_close(g);
+		sj_put(s, i ? ",[" : "[", i ? 2 : 1);
+		sj_i64(s, c->spend[i].ts);
+		sj_put(s, ",", 1);
+		sj_i64(s, c->spend[i].amount);
+		sj_put(s, "]", 1);
 	}
-	yajl_gen_array_close(g);
-	off[3] = store_json_len(g);
-	yajl_gen_reset(g, NULL);
-	yajl_gen_array_open(g);
+	sj_put(s, "]", 1);
+	off[3] = s->jlen;
+	sj_put(s, "[", 1);
 	for (uint32_t i = 0; i < c->nfires; i++) {
-		yajl_gen_array_open(g);
-		yajl_gen_string(g, (const unsigned char *)c->fires[i].rule, strlen(c->fires[i].rule));
-		store_json_int(g, c->fires[i].ts);
-		yajl_gen_array_close(g);
+		sj_put(s, i ? ",[" : "[", i ? 2 : 1);
+		sj_str(s, c->fires[i].rule, strlen(c->fires[i].rule));
+		sj_put(s, ",", 1);
+		sj_i64(s, c->fires[i].ts);
+		sj_put(s, "]", 1);
 	}
-	yajl_gen_array_close(g);
-	const unsigned char *buf;
-	yajl_gen_get_buf(g, &buf, &off[4]);
+	sj_put(s, "]", 1);
+	off[4] = s->jlen;
+	if (s->jnomem) {
+		snprintf(s->err, sizeof s->err, "out of memory writing customer %s", c->id);
+		s->jlen = 0;
+		return -1;
+	}
+	const char *buf = s->jbuf;
 
 	sqlite3_stmt *st = store_stmt_get(s, ST_CUST_UPD);
 	store_bind_str(st, 1, c->id, c->idlen);
@@ -609,11 +659,11 @@ int store_cust_save(store *s, store_cust *c)
 		sqlite3_bind_int64(st, 9, c->tier_since);
 	store_bind_str(st, 10, c->lifted_txn, c->lifted_txn ? strlen(c->lifted_txn) : 0);
 	for (int k = 0; k < 4; k++) /* the buffer outlives the step: bound in place */
-		sqlite3_bind_text(st, 11 + k, (const char *)buf + off[k], (int)(off[k + 1] - off[k]), SQLITE_STATIC);
+		sqlite3_bind_text(st, 11 + k, buf + off[k], (int)(off[k + 1] - off[k]), SQLITE_STATIC);
 	store_cust_touch(s, c);
 	int rc = store_exec_stmt(s, ST_CUST_UPD);
 	sqlite3_clear_bindings(st); /* nothing may point into the buffer once it is reused */
-	yajl_gen_clear(g);
+	s->jlen = 0;
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <yajl/yajl_gen.h>
 
+#include "engine/json_out.h"
 #include "engine/store.h"
 
 /* Every statement is prepared once at open and reset after each use. */
@@ -37,10 +38,12 @@ struct store {
 	struct store_sync *sync; /* fdatasync thread (store_sync.c), or NULL */
 	int wal_fd;              /* its WAL descriptor, closed after sqlite3_close */
 	sqlite3_stmt *st[ST__COUNT];
-	/* the JSON columns of one statement are generated back to back into
-	 * this one generator's buffer (yajl_gen_reset between values) and
-	 * bound in place; cleared after the statement ran */
-	yajl_gen jg;
+	/* the JSON columns of one statement are written back to back into
+	 * this buffer (store_json_* below) and bound in place; emptied after
+	 * the statement ran */
+	char *jbuf;
+	size_t jlen, jcap;
+	bool jnomem;
 
 	bool in_group;          /* BEGIN issued, COMMIT not yet */
 	uint64_t group;         /* number of the open (or next) group */
@@ -97,6 +100,44 @@ static inline void store_json_int(yajl_gen g, long long v)
 	yajl_gen_number(g, p, (size_t)(buf + sizeof buf - p));
 }
 
+/* ---- the JSON columns, written without yajl_gen (engine/json_out.h) ---- */
+char *store_json_grow(store *s, size_t n); /* store_sqlite.c; NULL: out of memory */
+
+/* Room for n more bytes at s->jbuf + s->jlen; NULL (and jnomem) when out
+ * of memory. */
+static inline char *sj_room(store *s, size_t n)
+{
+	if (s->jcap - s->jlen >= n)
+		return s->jbuf + s->jlen;
+	return store_json_grow(s, n);
+}
+
+static inline void sj_put(store *s, const char *p, size_t n)
+{
+	char *d = sj_room(s, n);
+	if (d) {
+		memcpy(d, p, n);
+		s->jlen += n;
+	}
+}
+
+static inline void sj_i64(store *s, int64_t v)
+{
+	char buf[24], *p = jo_i64(buf + sizeof buf, v);
+	sj_put(s, p, (size_t)(buf + sizeof buf - p));
+}
+
+static inline void sj_str(store *s, const char *p, size_t n)
+{
+	char *d = sj_room(s, JO_ESCAPE_MAX(n) + 2);
+	if (!d)
+		return;
+	*d = '"';
+	size_t k = jo_escape(d + 1, p, n);
+	d[k + 1] = '"';
+	s->jlen += k + 2;
+}
+
 /* Length of the generator's buffer so far. */
 static inline size_t store_json_len(yajl_gen g)
 {
@@ -106,11 +147,15 @@ static inline size_t store_json_len(yajl_gen g)
 	return n;
 }
 
+/* Bound in place (SQLITE_STATIC): every statement is bound and stepped in
+ * one call while the caller's memory lives, and store_stmt_get clears the
+ * bindings before the next use; a copy per text value (malloc, memcpy,
+ * free) was 5% of a purchase. */
 static inline int store_bind_str(sqlite3_stmt *st, int i, const char *p, size_t n)
 {
 	if (!p)
 		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text(st, i, p, (int)n, SQLITE_TRANSIENT);
+	return sqlite3_bind_text(st, i, p, (int)n, SQLITE_STATIC);
 }
 
 #endif

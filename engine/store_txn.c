@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include "engine/store_internal.h"
@@ -64,28 +63,33 @@ out:
 }
 
 /* Binds the lines as JSON to parameter i of st, in place in the store's
- * generator: the caller runs the statement, then store_json_done. */
-static void bind_lines(store *s, sqlite3_stmt *st, int i, const store_txn *t)
+ * JSON buffer: the caller runs the statement with exec_json. */
+static int bind_lines(store *s, sqlite3_stmt *st, int i, const store_txn *t)
 {
-	yajl_gen g = s->jg;
-	yajl_gen_clear(g);
-	yajl_gen_reset(g, NULL);
-	yajl_gen_array_open(g);
+	s->jlen = 0;
+	s->jnomem = false;
+	sj_put(s, "[", 1);
 	for (uint32_t k = 0; k < t->nlines; k++) {
 		const store_txn_line *l = &t->lines[k];
-		yajl_gen_array_open(g);
-		yajl_gen_string(g, (const unsigned char *)(l->sku.p ? l->sku.p : ""), l->sku.n);
-		store_json_int(g, l->qty);
-		store_json_int(g, l->net);
-		store_json_int(g, l->refunded_qty);
-		store_json_int(g, l->refunded_net);
-		yajl_gen_array_close(g);
+		sj_put(s, k ? ",[" : "[", k ? 2 : 1);
+		sj_str(s, l->sku.p ? l->sku.p : "", l->sku.n);
+		sj_put(s, ",", 1);
+		sj_i64(s, l->qty);
+		sj_put(s, ",", 1);
+		sj_i64(s, l->net);
+		sj_put(s, ",", 1);
+		sj_i64(s, l->refunded_qty);
+		sj_put(s, ",", 1);
+		sj_i64(s, l->refunded_net);
+		sj_put(s, "]", 1);
 	}
-	yajl_gen_array_close(g);
-	const unsigned char *buf;
-	size_t n;
-	yajl_gen_get_buf(g, &buf, &n);
-	sqlite3_bind_text(st, i, (const char *)buf, (int)n, SQLITE_STATIC);
+	sj_put(s, "]", 1);
+	if (s->jnomem) {
+		snprintf(s->err, sizeof s->err, "out of memory writing a transaction's lines");
+		return -1;
+	}
+	sqlite3_bind_text(st, i, s->jbuf, (int)s->jlen, SQLITE_STATIC);
+	return 0;
 }
 
 /* Runs a statement with JSON bound in place, then lets go of the buffer. */
@@ -93,7 +97,7 @@ static int exec_json(store *s, store_stmt which)
 {
 	int rc = store_exec_stmt(s, which);
 	sqlite3_clear_bindings(s->st[which]);
-	yajl_gen_clear(s->jg);
+	s->jlen = 0;
 	return rc;
 }
 
@@ -159,7 +163,8 @@ int store_txn_put(store *s, const store_txn *t)
 	sqlite3_bind_int64(st, 10, t->redeemed);
 	store_bind_str(st, 11, t->referrer.p, t->referrer.n);
 	sqlite3_bind_int64(st, 12, t->referrer_credit);
-	bind_lines(s, st, 13, t);
+	if (bind_lines(s, st, 13, t) < 0)
+		return -1;
 	return exec_json(s, ST_TXN_INS); /* clears the bindings: nothing points at the answer after */
 }
 
@@ -173,6 +178,7 @@ int store_txn_update_refunds(store *s, const store_txn *t)
 	sqlite3_bind_int64(st, 5, t->spend_back);
 	sqlite3_bind_int64(st, 6, t->referrer_back);
 	sqlite3_bind_int(st, 7, t->complete);
-	bind_lines(s, st, 8, t);
+	if (bind_lines(s, st, 8, t) < 0)
+		return -1;
 	return exec_json(s, ST_TXN_UPD_REFUND);
 }
