@@ -84,6 +84,23 @@ void rl_share(rl_ctx *x, int64_t a, const int64_t *w, uint32_t n, int64_t *out)
 	int64_t left = a - given;
 	if (left <= 0)
 		return;
+	if (rem && (uint64_t)left * n <= 256) {
+		/* a few units left (fewer than the lines of positive weight,
+		 * since each remainder is under one): each to the largest
+		 * remainder not served yet, ties to the earlier line — the sort
+		 * below, without sorting */
+		for (; left > 0; left--) {
+			uint32_t best = n;
+			for (uint32_t i = 0; i < n; i++)
+				if (w[i] > 0 && rem[i] >= 0 && (best == n || rem[i] > rem[best]))
+					best = i;
+			if (best == n)
+				break;
+			out[best]++;
+			rem[best] = -1;
+		}
+		return;
+	}
 	uint32_t m = 0;
 	for (uint32_t i = 0; i < n; i++)
 		if (w[i] > 0)
@@ -138,7 +155,105 @@ static int money_value(rl_ctx *x, const rl_code *c, const char *what, int64_t *o
 	return 0;
 }
 
+/* Percent of one line's net, rounded half up from hundredths of a percent,
+ * at most the net. */
+static inline int64_t percent_of(int64_t net, int64_t pct_x100)
+{
+	int64_t d;
+	if (net < ((int64_t)1 << 49)) /* fits: 128-bit division is a libcall */
+		d = (net * pct_x100 + 5000) / 10000;
+	else
+		d = (int64_t)(((__int128)net * pct_x100 + 5000) / 10000);
+	return d > net ? net : d;
+}
+
+/* x->d[0..n) taken off the lines and the running net. */
+static void commit(rl_ctx *x, uint32_t n, int64_t total)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (!x->d[i])
+			continue;
+		x->disc[i] += x->d[i];
+		x->items[(size_t)i * IS_N + IS_NET].u.i -= x->d[i];
+	}
+	x->net -= total;
+	rl_set_int(&x->vars[VS_NET], x->net);
+}
+
+static int apply_general(rl_ctx *x, const rl_rule *r, int64_t *given);
+
+/* The eligible lines as a mask when that costs nothing much: a shared
+ * predicate with the 64-line memo, or no `items:` on a basket of at most 64
+ * lines. 1 and *mask; 0 when the line-by-line path must ask; -1 on a
+ * run-time error of the predicate (as the line-by-line path would meet it
+ * first too). */
+static inline int elig_mask(rl_ctx *x, const rl_discount *dk, uint32_t n, uint64_t *mask)
+{
+	if (dk->items_pred >= 0) {
+		if (!x->pbits)
+			return 0;
+		return rl_pred_mask(x, (uint32_t)dk->items_pred, mask) ? -1 : 1;
+	}
+	if (dk->items.kind != RC_NONE || n > 64)
+		return 0;
+	*mask = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+	return 1;
+}
+
+/* percent and buy/get without `max` over a mask of lines: what the general
+ * path computes, without its per-line arrays (most rules of a program). */
 int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
+{
+	const rl_discount *dk = &r->disc;
+	uint32_t n = x->b->nitems;
+	uint64_t m;
+	int mk;
+	if (dk->max.kind != RC_NONE || (dk->kind != DK_PERCENT && dk->kind != DK_BUYGET) ||
+	    (mk = elig_mask(x, dk, n, &m)) == 0)
+		return apply_general(x, r, given);
+	*given = 0;
+	if (mk < 0)
+		return -1;
+	if (dk->kind == DK_PERCENT) {
+		int64_t total = 0;
+		for (; m; m &= m - 1) {
+			uint32_t i = (uint32_t)__builtin_ctzll(m);
+			int64_t *net = &x->items[(size_t)i * IS_N + IS_NET].u.i;
+			int64_t d = percent_of(*net, dk->percent_x100);
+			x->disc[i] += d;
+			*net -= d;
+			total += d;
+		}
+		if (total) {
+			x->net -= total;
+			rl_set_int(&x->vars[VS_NET], x->net);
+		}
+		*given = total;
+		return 0;
+	}
+	/* buy/get: the units first; mostly too few, and nothing to do */
+	const rl_item *it = x->b->items;
+	int64_t u = 0;
+	for (uint64_t mm = m; mm; mm &= mm - 1) {
+		uint32_t i = (uint32_t)__builtin_ctzll(mm);
+		if (it[i].price > 0)
+			u += it[i].qty;
+	}
+	int64_t k = u / (dk->buy + dk->get) * dk->get;
+	if (k <= 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		x->elig[i] = m >> i & 1;
+	free_units(x, k);
+	int64_t total = 0;
+	for (uint32_t i = 0; i < n; i++)
+		total += x->d[i];
+	commit(x, n, total);
+	*given = total;
+	return 0;
+}
+
+static int apply_general(rl_ctx *x, const rl_rule *r, int64_t *given)
 {
 	const rl_discount *dk = &r->disc;
 	const rl_basket *b = x->b;
@@ -174,17 +289,8 @@ int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
 		return 0;
 	switch (dk->kind) {
 	case DK_PERCENT:
-		for (uint32_t i = 0; i < n; i++) {
-			int64_t net = line_net(x, i);
-			if (!x->elig[i])
-				x->d[i] = 0;
-			else if (net < ((int64_t)1 << 49)) /* fits: 128-bit division is a libcall */
-				x->d[i] = (net * dk->percent_x100 + 5000) / 10000;
-			else
-				x->d[i] = (int64_t)(((__int128)net * dk->percent_x100 + 5000) / 10000);
-			if (x->d[i] > net)
-				x->d[i] = net;
-		}
+		for (uint32_t i = 0; i < n; i++)
+			x->d[i] = x->elig[i] ? percent_of(line_net(x, i), dk->percent_x100) : 0;
 		break;
 	case DK_AMOUNT: {
 		int64_t a, t = 0;
@@ -199,11 +305,8 @@ int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
 		if (a > t)
 			a = t;
 		/* rl_share reads weights and writes shares: give it a copy */
-		int64_t *wcopy = arena_alloc(x->mem, (n + 1) * sizeof *wcopy);
-		if (!wcopy)
-			return expr_frame_error(&x->f, "out of memory");
-		memcpy(wcopy, x->d, n * sizeof *wcopy);
-		rl_share(x, a, wcopy, n, x->d);
+		memcpy(x->wt, x->d, n * sizeof *x->wt);
+		rl_share(x, a, x->wt, n, x->d);
 		maxv = -1; /* already capped */
 		break;
 	}
@@ -226,21 +329,11 @@ int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
 	for (uint32_t i = 0; i < n; i++)
 		total += x->d[i];
 	if (maxv >= 0 && total > maxv) {
-		int64_t *wcopy = arena_alloc(x->mem, (n + 1) * sizeof *wcopy);
-		if (!wcopy)
-			return expr_frame_error(&x->f, "out of memory");
-		memcpy(wcopy, x->d, n * sizeof *wcopy);
-		rl_share(x, maxv, wcopy, n, x->d);
+		memcpy(x->wt, x->d, n * sizeof *x->wt);
+		rl_share(x, maxv, x->wt, n, x->d);
 		total = maxv;
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		if (!x->d[i])
-			continue;
-		x->disc[i] += x->d[i];
-		x->items[(size_t)i * IS_N + IS_NET].u.i -= x->d[i];
-	}
-	x->net -= total;
-	rl_set_int(&x->vars[VS_NET], x->net);
+	commit(x, n, total);
 	*given = total;
 	return 0;
 }

@@ -234,12 +234,17 @@ static int declare(expr_env *env, rl_loader *L, bool full)
 		  .ret = ET_BOOL, .bind = bind_cb, .bind_ud = L, .needs = RL_N_SEGMENT },
 		{ .name = "variant", .fn_id = HF_VARIANT, .nargs = 1, .arg_types = { ET_STR },
 		  .ret = ET_STR | ET_NULL, .bind = bind_cb, .bind_ud = L, .needs = RL_N_VARIANT },
+		/* lang/'s native aggregates over the request's lines (the frame's
+		 * rows, rules/eval.c): no host call per call or per line */
 		{ .name = "any_item", .fn_id = HF_ANY_ITEM, .nargs = 1, .arg_types = { ET_PRED },
-		  .ret = ET_BOOL, .pred_scope = EXPR_SCOPE_ITEM, .needs = RL_N_ITEMS },
+		  .ret = ET_BOOL, .pred_scope = EXPR_SCOPE_ITEM, .needs = RL_N_ITEMS,
+		  .agg = EXPR_AGG_ANY },
 		{ .name = "count_qty", .fn_id = HF_COUNT_QTY, .nargs = 1, .arg_types = { ET_PRED },
-		  .ret = ET_INT, .pred_scope = EXPR_SCOPE_ITEM, .needs = RL_N_ITEMS },
+		  .ret = ET_INT, .pred_scope = EXPR_SCOPE_ITEM, .needs = RL_N_ITEMS,
+		  .agg = EXPR_AGG_SUM, .agg_slot = IS_QTY },
 		{ .name = "sum_net", .fn_id = HF_SUM_NET, .nargs = 1, .arg_types = { ET_PRED },
-		  .ret = ET_INT, .pred_scope = EXPR_SCOPE_ITEM, .needs = RL_N_ITEMS | RL_N_ITEMNET },
+		  .ret = ET_INT, .pred_scope = EXPR_SCOPE_ITEM, .needs = RL_N_ITEMS | RL_N_ITEMNET,
+		  .agg = EXPR_AGG_SUM, .agg_slot = IS_NET },
 		/* hidden twins over shared predicates (rules/preds.c) */
 		{ .name = "__any_it", .fn_id = HF_ANY_P, .nargs = 1, .arg_types = { ET_STR },
 		  .ret = ET_BOOL, .bind = bind_cb, .bind_ud = L, .needs = RL_N_ITEMS },

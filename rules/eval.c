@@ -100,41 +100,6 @@ bool rl_segment_value(rl_ctx *x, uint32_t s)
 
 /* ---- host functions ------------------------------------------------------- */
 
-static int item_loop(rl_ctx *x, expr_frame *f, int fn_id, const expr *pred, expr_value *out)
-{
-	const expr_value *saved = f->item;
-	int64_t acc = 0;
-	bool any = false;
-	const rl_basket *b = x->b;
-	uint32_t n = b ? b->nitems : 0;
-	for (uint32_t i = 0; i < n; i++) {
-		bool hit;
-		f->item = &x->items[(size_t)i * IS_N];
-		int rc = expr_eval_bool(pred, f, &hit);
-		if (rc) {
-			f->item = saved;
-			return -1;
-		}
-		if (!hit)
-			continue;
-		if (fn_id == HF_ANY_ITEM) {
-			any = true;
-			break;
-		}
-		int64_t v = fn_id == HF_COUNT_QTY ? b->items[i].qty : x->items[(size_t)i * IS_N + IS_NET].u.i;
-		if (__builtin_add_overflow(acc, v, &acc)) {
-			f->item = saved;
-			return expr_frame_error(f, "integer overflow in %s", fn_id == HF_SUM_NET ? "sum_net" : "count_qty");
-		}
-	}
-	f->item = saved;
-	if (fn_id == HF_ANY_ITEM)
-		rl_set_bool(out, any);
-	else
-		rl_set_int(out, acc);
-	return 0;
-}
-
 /* any_item over a shared predicate: the lines in order up to the first
  * that holds, as written; once every line is known, the mask. */
 static inline int pred_any(rl_ctx *x, uint32_t k, bool *any)
@@ -220,10 +185,6 @@ static __attribute__((noinline)) int host_call_slow(expr_frame *f, int fn_id, in
 		}
 		return 0;
 	}
-	case HF_ANY_ITEM:
-	case HF_COUNT_QTY:
-	case HF_SUM_NET:
-		return item_loop(x, f, fn_id, preds[0], out);
 	case HF_ANY_P:
 	case HF_COUNT_P:
 	case HF_SUM_P:
@@ -385,6 +346,9 @@ static int ctx_init(rl_ctx *x, const program *p, const rl_customer *c, const rl_
 	x->seg = bump_alloc(bm, p->nsegments + 1);
 	x->variant = bump_alloc(bm, (p->nexperiments + 1) * sizeof *x->variant);
 	x->coupon = bump_calloc(bm, (p->ncoupons + 1) * sizeof *x->coupon);
+	x->f.rows = NULL; /* the lines, once they are set up */
+	x->f.nrows = 0;
+	x->f.row_stride = IS_N;
 	x->f.scratch = bump_alloc(bm, 4096);
 	x->f.scratch_cap = 4096;
 	x->f.host = x;
@@ -445,7 +409,16 @@ static int to_points(rl_ctx *x, const expr_value *v, int64_t *out)
 		v->t == EV_NULL ? "null" : v->t == EV_BOOL ? "a boolean" : v->t == EV_STR ? "a string" : "a list");
 }
 
-static int phase2_value(rl_ctx *x, const rl_code *c, int64_t *out)
+static __attribute__((noinline)) int phase2_eval(rl_ctx *x, const rl_code *c, int64_t *out)
+{
+	expr_value v;
+	if (rl_code_eval(x, c, -1, c->k, &v))
+		return -1;
+	return to_points(x, &v, out);
+}
+
+/* absent and integer constants inline: most of a rule's three values */
+static inline int phase2_value(rl_ctx *x, const rl_code *c, int64_t *out)
 {
 	if (c->kind == RC_NONE)
 		return 0;
@@ -453,10 +426,7 @@ static int phase2_value(rl_ctx *x, const rl_code *c, int64_t *out)
 		*out = c->k.u.i;
 		return 0;
 	}
-	expr_value v;
-	if (rl_code_eval(x, c, -1, c->k, &v))
-		return -1;
-	return to_points(x, &v, out);
+	return phase2_eval(x, c, out);
 }
 
 static int64_t gcd64(int64_t a, int64_t b)
@@ -480,6 +450,28 @@ static __int128 gcd128(__int128 a, __int128 b)
 }
 
 #define I128_LIMIT (((__int128)1) << 125)
+/* a fraction whose terms are both at most this is never reduced: the
+ * next multiplier (at most 100000 < 2^17) keeps it within int64 */
+#define FRAC_SMALL (((__int128)1) << 40)
+
+/* n/d in lowest terms (d > 0); 128-bit division is a libcall, so 64-bit
+ * when both fit */
+static __attribute__((noinline)) void frac_reduce(__int128 *n, __int128 *d)
+{
+	if (*n == 0) {
+		*d = 1;
+		return;
+	}
+	if (*n <= INT64_MAX && *d <= INT64_MAX) {
+		int64_t a = (int64_t)*n, b = (int64_t)*d, g = gcd64(a, b);
+		*n = a / g;
+		*d = b / g;
+	} else {
+		__int128 g = gcd128(*n, *d);
+		*n /= g;
+		*d /= g;
+	}
+}
 
 /* ---- the evaluation ------------------------------------------------------- */
 
@@ -514,7 +506,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	size_t total = A16((VS_NFIXED + p->nattrs) * sizeof(expr_value)) + A16(p->nsegments + 1) +
 		A16((p->nexperiments + 1) * sizeof(int)) + A16(p->ncoupons + 1) + 4096 +
 		A16(((size_t)b->nitems * IS_N + 1) * sizeof(expr_value)) + A16(n1 * 8) + A16(n1) +
-		2 * A16(n1 * 8) + A16(n1 * 4) + A16(n1 * sizeof(rl_line_out)) +
+		3 * A16(n1 * 8) + A16(n1 * 4) + A16(n1 * sizeof(rl_line_out)) +
 		A16((size_t)p->npreds * b->nitems + 1) + A16(2 * (size_t)p->npreds * 8) + A16(r1 * sizeof(rl_applied)) + A16(r1 * 4) + 16 +
 		A16(p->nsegments * 4 + 1) + A16(p->ncoupons + 1) + A16(r1 * sizeof(rl_str)) + A16(r1 * 4) +
 		A16(b->ncoupons * sizeof(rl_coupon_out) + 1) + A16((b->ncoupons + 1) * sizeof(int)) + A16(p->nexperiments * sizeof(rl_exp_out) + 1) +
@@ -532,6 +524,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	x->elig = bump_alloc(&bm, n + 1);
 	x->d = bump_alloc(&bm, (n + 1) * sizeof *x->d);
 	x->w = bump_alloc(&bm, (n + 1) * sizeof *x->w);
+	x->wt = bump_alloc(&bm, (n + 1) * sizeof *x->wt);
 	x->idx = bump_alloc(&bm, (n + 1) * sizeof *x->idx);
 	out->lines = bump_alloc(&bm, (n + 1) * sizeof *out->lines);
 	/* memo of shared predicates: bounded, beyond that they are just
@@ -551,7 +544,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		}
 	}
 	out->applied = bump_alloc(&bm, (p->nrules + 1) * sizeof *out->applied);
-	if (!x->items || !x->disc || !x->elig || !x->d || !x->w || !x->idx || !out->lines ||
+	if (!x->items || !x->disc || !x->elig || !x->d || !x->w || !x->wt || !x->idx || !out->lines ||
 	    !out->applied) {
 		out->status = RL_NOMEM;
 		return;
@@ -590,6 +583,8 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	}
 	out->subtotal = subtotal;
 	x->net = subtotal;
+	x->f.rows = x->items;
+	x->f.nrows = n;
 	rl_preds_prefill(x);
 	int64_t ts = b->ts;
 	rl_civil cv;
@@ -704,14 +699,9 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 			continue;
 		}
 		/* fired */
-		rl_applied *a = &out->applied[nfired];
-		memset(a, 0, sizeof *a);
-		a->rule = (int)ri;
-		a->discount = given;
-		if (r->message) {
-			a->message.p = r->message;
-			a->message.n = r->message_n;
-		}
+		/* only rule and discount: phase 2 writes the listed entries */
+		out->applied[nfired].rule = (int)ri;
+		out->applied[nfired].discount = given;
 		nfired++;
 		for (uint32_t k = 0; k < r->ncoupons; k++)
 			coupon_fired[r->coupons[k]] = true;
@@ -741,72 +731,92 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		out->lines[i].net = x->items[(size_t)i * IS_N + IS_NET].u.i;
 	}
 
-	/* phase 2: the final net, after redemption */
+	/* phase 2: the final net, after redemption. One pass over the rules
+	 * that fired, in firing order: their points, then what the outcome
+	 * lists (applied, messages, limited fires), so that the applied list
+	 * is written once, never cleared and compacted. */
 	rl_set_int(&v[VS_NET], out->total);
+	out->messages = bump_alloc(&bm, (nfired + 1) * sizeof *out->messages);
+	out->fired_limited = bump_alloc(&bm, (nfired + 1) * sizeof *out->fired_limited);
+	if (!out->messages || !out->fired_limited) {
+		out->status = RL_NOMEM;
+		return;
+	}
 	int64_t psum = 0, bonus = 0;
+	/* Π multipliers as num/den, reduced only when it grows: the floor of
+	 * psum × num / den is the same for any form of the fraction, and the
+	 * overflow test below sees the lowest terms whenever it could fire */
 	__int128 num = 1, den = 1;
-	for (uint32_t k = 0; k < nfired && !anon; k++) {
-		rl_applied *a = &out->applied[k];
-		const rl_rule *r = &p->rules[a->rule];
-		if (!r->has_phase2)
-			continue;
+	uint32_t na = 0;
+	for (uint32_t k = 0; k < nfired; k++) {
+		int ri = out->applied[k].rule;
+		int64_t given = out->applied[k].discount;
+		const rl_rule *r = &p->rules[ri];
 		int64_t pts = 0, bon = 0, ref = 0;
-		if (phase2_value(x, &r->points, &pts) || phase2_value(x, &r->bonus, &bon) ||
-		    phase2_value(x, &r->referrer_bonus, &ref)) {
-			rl_ctx_warn(x, a->rule, "%s", x->f.err);
-			continue;
-		}
-		if (pts < 0)
-			pts = 0;
-		if (bon < 0)
-			bon = 0;
-		if (ref < 0)
-			ref = 0;
-		int64_t np, nb;
-		__int128 nn = num, nd = den;
-		if (r->has_mult && r->mult_x100 > 0 && r->mult_x100 % 100 == 0 && nd == 1) {
-			/* a whole multiplier on a whole product (×2 on ×1): the
-			 * reduced fraction without the gcd loops' divisions */
-			nn *= r->mult_x100 / 100;
-		} else if (r->has_mult) {
-			int64_t g = gcd64(r->mult_x100, 100);
-			if (g == 0) { /* multiplier 0 */
-				nn = 0;
-				nd = 1;
-			} else {
-				nn *= r->mult_x100 / g;
-				nd *= 100 / g;
-				/* keep the fraction small; 128-bit division is a libcall */
-				if (nn <= INT64_MAX && nd <= INT64_MAX) {
-					int64_t a64 = (int64_t)nn, b64 = (int64_t)nd, g64 = gcd64(a64, b64);
-					nn = a64 / g64;
-					nd = b64 / g64;
-				} else {
-					__int128 g2 = gcd128(nn, nd);
-					nn /= g2;
-					nd /= g2;
-				}
+		bool mult = false;
+		if (!anon && r->has_phase2) {
+			int64_t tp = 0, tb = 0, tr = 0;
+			if (phase2_value(x, &r->points, &tp) || phase2_value(x, &r->bonus, &tb) ||
+			    phase2_value(x, &r->referrer_bonus, &tr)) {
+				rl_ctx_warn(x, ri, "%s", x->f.err);
+				goto listed;
+			}
+			if (tp < 0)
+				tp = 0;
+			if (tb < 0)
+				tb = 0;
+			if (tr < 0)
+				tr = 0;
+			int64_t np, nb;
+			__int128 nn = num, nd = den;
+			if (r->has_mult) {
+				nn *= r->mult_x100; /* 0..100000 (the loader's range) */
+				nd *= 100;
+				if (nn > FRAC_SMALL || nd > FRAC_SMALL)
+					frac_reduce(&nn, &nd);
+			}
+			if (__builtin_add_overflow(psum, tp, &np) || __builtin_add_overflow(bonus, tb, &nb) ||
+			    ((nn > FRAC_SMALL || nd > FRAC_SMALL || np >= ((int64_t)1 << 62)) &&
+			     (nn > I128_LIMIT || nd > I128_LIMIT ||
+			      ((nn >= ((__int128)1 << 62) || np >= ((int64_t)1 << 62)) && np && nn > I128_LIMIT / np)))) {
+				rl_ctx_warn(x, ri, "points overflow");
+				goto listed;
+			}
+			psum = np;
+			bonus = nb;
+			num = nn;
+			den = nd;
+			pts = tp;
+			bon = tb;
+			mult = r->has_mult;
+			if (tr > 0 && cust->referred_by.p) {
+				ref = tr;
+				out->referrer_bonus_total += tr;
 			}
 		}
-		if (__builtin_add_overflow(psum, pts, &np) || __builtin_add_overflow(bonus, bon, &nb) ||
-		    nn > I128_LIMIT || nd > I128_LIMIT ||
-		    ((nn >= ((__int128)1 << 62) || np >= ((int64_t)1 << 62)) && np && nn > I128_LIMIT / np)) {
-			rl_ctx_warn(x, a->rule, "points overflow");
-			continue;
+	listed:
+		if (r->has_limit)
+			out->fired_limited[out->nfired_limited++] = ri;
+		if (r->message) {
+			out->messages[out->nmessages].p = r->message;
+			out->messages[out->nmessages].n = r->message_n;
+			out->nmessages++;
 		}
-		psum = np;
-		bonus = nb;
-		num = nn;
-		den = nd;
-		a->points = pts;
-		a->bonus_points = bon;
-		a->has_multiplier = r->has_mult;
-		a->multiplier_x100 = r->mult_x100;
-		if (ref > 0 && cust && cust->referred_by.p) {
+		if (given > 0 || pts > 0 || bon > 0 || mult || ref > 0 || r->message) {
+			/* na <= k: entry k was read above */
+			rl_applied *a = &out->applied[na++];
+			a->rule = ri;
+			a->discount = given;
+			a->points = pts;
+			a->bonus_points = bon;
+			a->has_multiplier = mult;
+			a->multiplier_x100 = mult ? r->mult_x100 : 0;
 			a->referrer_bonus_points = ref;
-			out->referrer_bonus_total += ref;
+			a->message.p = r->message;
+			a->message.n = r->message ? r->message_n : 0;
 		}
 	}
+	out->napplied = na;
 	if (!anon) {
 		__int128 e;
 		if (den == 1 && num <= INT32_MAX && psum <= INT32_MAX)
@@ -821,30 +831,6 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		}
 		out->earned = (int64_t)e;
 	}
-
-	/* applied: the rules that fired and gave something; messages; limits */
-	out->messages = bump_alloc(&bm, (nfired + 1) * sizeof *out->messages);
-	out->fired_limited = bump_alloc(&bm, (nfired + 1) * sizeof *out->fired_limited);
-	if (!out->messages || !out->fired_limited) {
-		out->status = RL_NOMEM;
-		return;
-	}
-	uint32_t na = 0;
-	for (uint32_t k = 0; k < nfired; k++) {
-		rl_applied *a = &out->applied[k];
-		const rl_rule *r = &p->rules[a->rule];
-		if (r->has_limit)
-			out->fired_limited[out->nfired_limited++] = a->rule;
-		if (a->message.p)
-			out->messages[out->nmessages++] = a->message;
-		if (a->discount > 0 || a->points > 0 || a->bonus_points > 0 || a->has_multiplier ||
-		    a->referrer_bonus_points > 0 || a->message.p) {
-			if (na != k)
-				out->applied[na] = *a;
-			na++;
-		}
-	}
-	out->napplied = na;
 
 	/* coupons */
 	if (b->ncoupons) {

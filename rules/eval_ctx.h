@@ -4,6 +4,8 @@
 #ifndef RULES_EVAL_CTX_H
 #define RULES_EVAL_CTX_H
 
+#include <string.h>
+
 #include "rules/prog_impl.h"
 
 typedef struct rl_ctx {
@@ -24,6 +26,7 @@ typedef struct rl_ctx {
 	uint8_t *elig;
 	int64_t *d;
 	int64_t *w;
+	int64_t *wt;              /* weights handed to rl_share (a copy) */
 	uint32_t *idx;
 	const char *err_segment;  /* for warnings of segment evaluation */
 	uint8_t *pmemo;           /* npreds × nitems: 0 unknown, 1 false, 2 true */
@@ -83,10 +86,21 @@ int rl_tier_ctx(rl_ctx *x, const rl_customer *c, int64_t ts, bool commit, int64_
 bool rl_segment_value(rl_ctx *x, uint32_t s);
 void rl_ctx_warn(rl_ctx *x, int rule, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Equal bytes, for the short names and codes of a request: a loop the
- * compiler keeps inline rather than a memcmp call each. */
+/* Equal bytes, for the short names and codes of a request, inline rather
+ * than a memcmp call each: words, the last one overlapping the one before
+ * (never a byte past either end), so "coffee" is two 4-byte compares. */
+static inline uint64_t rl_ld64(const char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static inline uint32_t rl_ld32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline bool rl_bytes_eq(const char *a, const char *b, uint32_t n)
 {
+	if (n >= 8) {
+		for (uint32_t i = 0; i + 8 < n; i += 8)
+			if (rl_ld64(a + i) != rl_ld64(b + i))
+				return false;
+		return rl_ld64(a + n - 8) == rl_ld64(b + n - 8);
+	}
+	if (n >= 4)
+		return rl_ld32(a) == rl_ld32(b) && rl_ld32(a + n - 4) == rl_ld32(b + n - 4);
 	for (uint32_t i = 0; i < n; i++)
 		if (a[i] != b[i])
 			return false;

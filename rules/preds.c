@@ -67,6 +67,51 @@ static expr_pos pos_at(expr_pos pos, const char *s, size_t off)
 	return r;
 }
 
+/* `item.sku == "LIT"` / `item.category == 'LIT'` with blanks around, LIT
+ * without a backslash (so its bytes are the string's: lang/ has already
+ * checked them when this runs after a successful compile). */
+static bool native_form(const char *s, size_t n, rl_pred_nat *nat)
+{
+	memset(nat, 0, sizeof *nat);
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	uint32_t slot;
+	if (n - i >= 8 && memcmp(s + i, "item.sku", 8) == 0) {
+		slot = IS_SKU;
+		i += 8;
+	} else if (n - i >= 13 && memcmp(s + i, "item.category", 13) == 0) {
+		slot = IS_CATEGORY;
+		i += 13;
+	} else {
+		return false;
+	}
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	if (n - i < 4 || s[i] != '=' || s[i + 1] != '=')
+		return false;
+	i += 2;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	if (i >= n || (s[i] != '"' && s[i] != '\''))
+		return false;
+	char q = s[i++];
+	size_t a = i;
+	while (i < n && s[i] != q && s[i] != '\\')
+		i++;
+	if (i >= n || s[i] != q)
+		return false;
+	size_t b = i++;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	if (i != n)
+		return false;
+	nat->slot = slot + 1;
+	nat->off = (uint32_t)a;
+	nat->n = (uint32_t)(b - a);
+	return true;
+}
+
 static int intern(rl_loader *L, const char *text, size_t n, expr_pos pos, int depth);
 
 /* Rewrite calls in buf (n bytes, a private copy); fills *nested_memo with
@@ -122,6 +167,14 @@ static void rewrite(rl_loader *L, char *buf, size_t n, expr_pos pos, int depth, 
 			a++;
 		while (b > a && (buf[b - 1] == ' ' || buf[b - 1] == '\t' || buf[b - 1] == '\n' || buf[b - 1] == '\r'))
 			b--;
+		/* item.FIELD == "LIT" stays as written: lang/ runs such an
+		 * aggregate as one tight loop over the lines, cheaper than a host
+		 * call into the memo */
+		rl_pred_nat nat;
+		if (a < b && native_form(buf + a, b - a, &nat)) {
+			i = e + 1;
+			continue;
+		}
 		int idx = a < b ? intern(L, buf + a, b - a, pos_at(pos, buf, a), depth + 1) : -1;
 		char ph[24];
 		int phn = idx >= 0 ? snprintf(ph, sizeof ph, "\"#%d\"", idx) : 0;
@@ -138,50 +191,6 @@ static void rewrite(rl_loader *L, char *buf, size_t n, expr_pos pos, int depth, 
 		memcpy(buf + k + 1, ph, (size_t)phn);
 		i = e + 1;
 	}
-}
-
-/* `item.sku == "LIT"` / `item.category == 'LIT'` with blanks around, LIT
- * without a backslash (so its bytes are the string's: lang/ has already
- * checked them when this runs after a successful compile). */
-static void native_form(const char *s, size_t n, rl_pred_nat *nat)
-{
-	memset(nat, 0, sizeof *nat);
-	size_t i = 0;
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	uint32_t slot;
-	if (n - i >= 8 && memcmp(s + i, "item.sku", 8) == 0) {
-		slot = IS_SKU;
-		i += 8;
-	} else if (n - i >= 13 && memcmp(s + i, "item.category", 13) == 0) {
-		slot = IS_CATEGORY;
-		i += 13;
-	} else {
-		return;
-	}
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	if (n - i < 4 || s[i] != '=' || s[i + 1] != '=')
-		return;
-	i += 2;
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	if (i >= n || (s[i] != '"' && s[i] != '\''))
-		return;
-	char q = s[i++];
-	size_t a = i;
-	while (i < n && s[i] != q && s[i] != '\\')
-		i++;
-	if (i >= n || s[i] != q)
-		return;
-	size_t b = i++;
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	if (i != n)
-		return;
-	nat->slot = slot + 1;
-	nat->off = (uint32_t)a;
-	nat->n = (uint32_t)(b - a);
 }
 
 /* Index of the predicate with this text, compiling it on first sight; -1
