@@ -150,6 +150,28 @@ static int coupon_index(program *p, const char *s, size_t n)
 	return (int)p->ncoupons++;
 }
 
+/* An expression that is exactly coupon("X") (blanks around, X without a
+ * backslash): X's index + 1, for phase 1 to answer as the host call would;
+ * 0 for anything else. Runs after a successful compile, which bound X. */
+static uint32_t coupon_alone(program *p, const char *s, size_t n)
+{
+	size_t a = 0, b = n;
+	while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\n' || s[a] == '\r'))
+		a++;
+	while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\n' || s[b - 1] == '\r'))
+		b--;
+	if (b - a < 10 || memcmp(s + a, "coupon(", 7) != 0 || s[b - 1] != ')')
+		return 0;
+	char q = s[a + 7];
+	if ((q != '"' && q != '\'') || s[b - 2] != q)
+		return 0;
+	for (size_t i = a + 8; i < b - 2; i++)
+		if (s[i] == q || s[i] == '\\')
+			return 0;
+	int k = coupon_index(p, s + a + 8, b - 2 - (a + 8));
+	return k >= 0 ? (uint32_t)k + 1 : 0;
+}
+
 static int bind_cb(void *ud, int fn_id, const char *s, size_t n, int64_t *bound,
 	char *err, size_t errsz)
 {
@@ -333,5 +355,6 @@ int rl_compile_node(rl_loader *L, const yd_node *n, int scope, expr_type want,
 		code->kind = RC_EXPR;
 	}
 	code->e = e;
+	code->coupon1 = coupon_alone(L->p, n->s, n->n);
 	return 0;
 }

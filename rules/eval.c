@@ -9,6 +9,7 @@
  *   coupons, tier after, experiments.
  * Pure: reads its inputs, writes the outcome into the caller's arena. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -386,6 +387,29 @@ static bool limit_allows(const rl_rule *r, const rl_customer *c, int64_t ts)
 	return n < r->limit_n;
 }
 
+/* A rule with segments, an experiment, a limit, or (anonymous baskets) only
+ * points: four fields in two loads (prog_impl.h keeps them side by side).
+ * Bytes of has_limit, points_only: the mask keeps has_limit always and
+ * points_only for an anonymous basket. */
+_Static_assert(offsetof(rl_rule, experiment) == offsetof(rl_rule, nsegs) + 4, "nsegs, experiment");
+_Static_assert(offsetof(rl_rule, points_only) == offsetof(rl_rule, has_limit) + 1, "has_limit, points_only");
+static const union { struct { uint32_t nsegs; int32_t experiment; } f; uint64_t w; } ungated = { { 0, -1 } };
+
+static inline uint16_t gate_mask(bool anon)
+{
+	union { uint8_t b[2]; uint16_t w; } m = { { 0xff, anon ? 0xff : 0 } };
+	return m.w;
+}
+
+static inline bool rule_gated(const rl_rule *r, uint16_t mask)
+{
+	uint64_t se;
+	uint16_t lp;
+	memcpy(&se, &r->nsegs, 8);
+	memcpy(&lp, &r->has_limit, 2);
+	return ((se ^ ungated.w) | (lp & mask)) != 0;
+}
+
 /* ---- phase 2 -------------------------------------------------------------- */
 
 /* floor or refuse: points and bonus may come out as floats (floored) */
@@ -659,11 +683,11 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		out->status = RL_NOMEM;
 		return;
 	}
-	for (uint32_t ri = 0; ri < p->nrules; ri++) {
-		const rl_rule *r = &p->rules[ri];
+	const rl_rule *const rules = p->rules, *const rend = rules + p->nrules;
+	const uint16_t gmask = gate_mask(anon);
+	for (const rl_rule *r = rules; r < rend; r++) {
 		/* the gates most rules have none of, tested at once */
-		if (__builtin_expect(r->nsegs | (uint32_t)(r->experiment + 1) | r->has_limit |
-				(anon & r->points_only), 0)) {
+		if (__builtin_expect(rule_gated(r, gmask), 0)) {
 			if (anon && (r->points_only || r->has_limit))
 				continue;
 			bool hold = true;
@@ -680,27 +704,28 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 				continue;
 		}
 		bool w = false;
-		int wrc;
+		int wrc = 0;
 		if (r->when_any_pred >= 0) /* any_item over a shared predicate */
 			wrc = pred_any(x, (uint32_t)r->when_any_pred, &w);
+		else if (r->when.coupon1) /* coupon("X") alone: what the host call answers */
+			w = x->coupon[r->when.coupon1 - 1];
 		else if (r->when.kind == RC_EXPR) /* f.item is NULL here: nothing to keep */
 			wrc = expr_eval_bool(r->when.e, &x->f, &w);
 		else
 			wrc = rl_code_bool(x, &r->when, -1, true, &w);
 		if (wrc) {
-			rl_ctx_warn(x, (int)ri, "%s", x->f.err);
+			rl_ctx_warn(x, (int)(r - rules), "%s", x->f.err);
 			continue;
 		}
 		if (!w)
 			continue;
 		int64_t given = 0;
 		if (r->has_discount && rl_discount_apply(x, r, &given)) {
-			rl_ctx_warn(x, (int)ri, "%s", x->f.err);
+			rl_ctx_warn(x, (int)(r - rules), "%s", x->f.err);
 			continue;
 		}
-		/* fired */
-		/* only rule and discount: phase 2 writes the listed entries */
-		out->applied[nfired].rule = (int)ri;
+		/* fired: only rule and discount, phase 2 writes the listed entries */
+		out->applied[nfired].rule = (int)(r - rules);
 		out->applied[nfired].discount = given;
 		nfired++;
 		for (uint32_t k = 0; k < r->ncoupons; k++)

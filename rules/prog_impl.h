@@ -25,6 +25,8 @@ typedef struct rl_code {
 	expr_value k;
 	int lua_ref;
 	unsigned uses;     /* expr_uses() bits, RL_N_* */
+	uint32_t coupon1;  /* written coupon("X") alone: X's index + 1, else 0
+	                      (a rule's `when` is then answered without lang/) */
 } rl_code;
 
 /* `needs` bits given to names and host functions. */
@@ -96,15 +98,17 @@ typedef struct rl_rule {
 	int *segs;
 	int *coupons;            /* coupon codes its expressions test */
 	const char *message;     /* NULL: none */
+	/* ORDER: nsegs then experiment, has_limit then points_only — phase 1
+	 * tests the four at once (rules/eval.c, rule_gated) */
 	uint32_t nsegs;
-	uint32_t ncoupons;
-	uint32_t message_n;
 	int experiment;          /* -1: none; nexperiments: the holdout gate
 	                            (rules/experiment.c, rl_holdout_gate) */
+	bool has_limit;
+	bool points_only;        /* only points/bonus/multiplier/referrer actions */
+	uint32_t ncoupons;
+	uint32_t message_n;
 	int variant;             /* -1: any variant (experiment alone) */
 	int when_any_pred;       /* `when` is any_item(preds[k]) alone, or -1 */
-	bool points_only;        /* only points/bonus/multiplier/referrer actions */
-	bool has_limit;
 	bool has_discount;
 	bool stop;
 	bool has_phase2;
