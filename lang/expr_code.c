@@ -22,6 +22,8 @@ enum {
 	CI_ITEM_EQ_I, CI_ITEM_NE_I, CI_ITEM_LT_I, CI_ITEM_LE_I, CI_ITEM_GT_I, CI_ITEM_GE_I,
 	CI_VAR_EQ_S, CI_VAR_NE_S, CI_ITEM_EQ_S, CI_ITEM_NE_S,
 	CI_VAR_IN, CI_ITEM_IN,
+	CI_VAR_IN2,     /* a name in two short strings: `tier in ["gold",
+	                 * "silver"]`, `channel == "app" or channel == "web"` */
 	CI_VAR_BOOL,    /* a boolean name on its own */
 	CI_EXPR_CMP_I,  /* any expression compared with an int constant */
 	CI_HOST,        /* a host function giving a boolean: any_item(...) */
@@ -59,6 +61,8 @@ struct expr_cins {
 	uint64_t span;         /* hi - lo: x in range when x - lo <= span,
 	                        * unsigned (one compare) */
 	uint64_t key[2];       /* string constant's key (expr_str_key) */
+	uint64_t key2[2];      /* IN2: the second string's key and length */
+	uint32_t len2;
 	expr_value list;       /* IN: the constants */
 	const uint64_t *lkeys; /* IN: the short strings' keys by length
 	                        * (list_keys) */
@@ -161,6 +165,20 @@ static bool call_bounds(const enode *n, int64_t *lo, int64_t *hi)
 
 static void list_keys(gen *g, expr_cins *c);
 
+/* a list of two strings of at most 16 bytes: both in the test itself */
+static void in2(expr_cins *c)
+{
+	const expr_value *l = c->list.u.l.v;
+	if (c->op != CI_VAR_IN || c->list.u.l.n != 2 || l[0].t != EV_STR || l[1].t != EV_STR
+	    || l[0].u.s.n > 16 || l[1].u.s.n > 16)
+		return;
+	c->op = CI_VAR_IN2;
+	c->i = l[0].u.s.n;
+	expr_str_key(l[0].u.s.p, l[0].u.s.n, c->key);
+	c->len2 = l[1].u.s.n;
+	expr_str_key(l[1].u.s.p, l[1].u.s.n, c->key2);
+}
+
 static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 {
 	expr_cins *c = &g->code[g->ncode++];
@@ -186,6 +204,7 @@ static void leaf(gen *g, const enode *n, uint32_t lt, uint32_t lf)
 		c->op = n->scope ? CI_ITEM_IN : CI_VAR_IN;
 		c->list = n->k;
 		list_keys(g, c);
+		in2(c);
 	} else if (n->op == OP_CMPK && n->k.t == EV_INT) {
 		int64_t lo = INT64_MIN, hi = INT64_MAX;
 		c->op = n->a->op >= OP_ADD && n->a->op <= OP_IDIV && n->a->sub ? CI_ARITHK_CMP_I : CI_EXPR_CMP_I;
@@ -351,6 +370,7 @@ static void in_leaf(gen *g, const enode *first, expr_value *v, int len, uint32_t
 	c->list.u.l.v = v;
 	c->list.u.l.n = (uint32_t)len;
 	list_keys(g, c);
+	in2(c);
 }
 
 /* Jump code for n: go to label lt when it holds, lf when not. */
@@ -637,7 +657,7 @@ int run_from(const expr_cins *c, expr_frame *f, bool *out)
 		[CI_ITEM_GT_I] = &&l_item_gt_i, [CI_ITEM_GE_I] = &&l_item_ge_i,
 		[CI_VAR_EQ_S] = &&l_var_eq_s, [CI_VAR_NE_S] = &&l_var_ne_s,
 		[CI_ITEM_EQ_S] = &&l_item_eq_s, [CI_ITEM_NE_S] = &&l_item_ne_s,
-		[CI_VAR_IN] = &&l_var_in, [CI_ITEM_IN] = &&l_item_in,
+		[CI_VAR_IN] = &&l_var_in, [CI_ITEM_IN] = &&l_item_in, [CI_VAR_IN2] = &&l_var_in,
 		[CI_VAR_BOOL] = &&l_var_bool, [CI_EXPR_CMP_I] = &&l_expr_cmp_i, [CI_HOST] = &&l_host,
 		[CI_VAR_RANGE] = &&l_var_range, [CI_ITEM_RANGE] = &&l_item_range,
 		[CI_EXPR_RANGE] = &&l_expr_range,
@@ -859,7 +879,7 @@ int expr_eval_bool(const expr *e, expr_frame *f, bool *out)
 		[CI_ITEM_GT_I] = &&l_item_gt_i, [CI_ITEM_GE_I] = &&l_item_ge_i,
 		[CI_VAR_EQ_S] = &&l_var_eq_s, [CI_VAR_NE_S] = &&l_var_ne_s,
 		[CI_ITEM_EQ_S] = &&l_item_eq_s, [CI_ITEM_NE_S] = &&l_item_ne_s,
-		[CI_VAR_IN] = &&l_var_in, [CI_ITEM_IN] = &&l_item_in,
+		[CI_VAR_IN] = &&l_var_in, [CI_ITEM_IN] = &&l_item_in, [CI_VAR_IN2] = &&l_var_in2,
 		[CI_VAR_BOOL] = &&l_var_bool, [CI_EXPR_CMP_I] = &&l_slow, [CI_HOST] = &&l_slow,
 		[CI_VAR_RANGE] = &&l_var_range, [CI_ITEM_RANGE] = &&l_item_range,
 		[CI_EXPR_RANGE] = &&l_slow,
@@ -916,6 +936,12 @@ L: \
 	F_STR_TEST(l_var_ne_s, vars, , false)
 	F_STR_TEST(l_item_eq_s, item, F_NEEDS_ITEM, true)
 	F_STR_TEST(l_item_ne_s, item, F_NEEDS_ITEM, false)
+l_var_in2:
+	/* a value of another type equals neither string */
+	v = AT_OFF(f->vars, c->off);
+	OUTCOME(v->t == EV_STR
+		&& ((v->u.s.n == (uint64_t)c->i && str_key_is(v->u.s.p, (uint32_t)c->i, c->key[0], c->key[1]))
+		|| (v->u.s.n == c->len2 && str_key_is(v->u.s.p, c->len2, c->key2[0], c->key2[1]))));
 l_var_in:
 	v = AT_OFF(f->vars, c->off);
 	goto in;
