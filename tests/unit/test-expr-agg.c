@@ -2,7 +2,10 @@
  * SUM over the frame's rows): what expr_env_func accepts, results over 0
  * and 3 rows, null and mistyped slots, overflow, errors inside the
  * predicate, the nested-predicate refusal, and the same expressions through
- * a host function that loops the way rules/ does, which must agree. */
+ * a host function that loops the way rules/ does, which must agree. Also
+ * the jump code's other fused tests at their edges (two-string lists,
+ * lists by length, name ± name ranges), which test-expr-table does not
+ * reach. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +13,7 @@
 #include "lang/expr.h"
 #include "tests/unit/tap.h"
 
-enum { V_HOUR, V_NET, V_COUNT_ };
+enum { V_HOUR, V_NET, V_TIER, V_A, V_B, V_COUNT_ };
 enum { I_CAT, I_QTY, I_NET, I_COUNT_ };
 enum { FN_ANY = 1, FN_COUNT, FN_SUM };
 
@@ -77,6 +80,9 @@ static expr_env *make_env(bool native)
 	expr_env *env = expr_env_new();
 	expr_env_name(env, 0, "hour", ET_INT, V_HOUR);
 	expr_env_name(env, 0, "net", ET_INT, V_NET);
+	expr_env_name(env, 0, "tier", ET_ANY, V_TIER);
+	expr_env_name(env, 0, "a", ET_NUM | ET_NULL, V_A);
+	expr_env_name(env, 0, "b", ET_NUM | ET_NULL, V_B);
 	expr_env_name(env, 1, "item.category", ET_STR | ET_NULL, I_CAT);
 	expr_env_name(env, 1, "item.qty", ET_NUM | ET_NULL, I_QTY);
 	expr_env_name(env, 1, "item.net", ET_INT | ET_NULL, I_NET);
@@ -280,6 +286,59 @@ int main(void)
 	check("any_item(item.qty + 1 > 2)", true, "true");
 	check("count_rows(item.qty + 1 > 2)", false, "error: '+' needs numbers, got null");
 	check("any_item(item.category == \"tea\" and item.qty + 1 > 2)", true, "true");
+
+	/* two-string lists, from `in` and from an `or` of `==` */
+	static const struct { expr_value v; const char *want; } tiers[] = {
+		{ { .t = EV_STR, .u.s = { "gold", 4 } }, "true" },
+		{ { .t = EV_STR, .u.s = { "golf", 4 } }, "false" },
+		{ { .t = EV_STR, .u.s = { "bronze", 6 } }, "true" },
+		{ { .t = EV_STR, .u.s = { "bronzy", 6 } }, "false" },
+		{ { .t = EV_STR, .u.s = { "gol", 3 } }, "false" },
+		{ { .t = EV_STR, .u.s = { "", 0 } }, "false" },
+		{ { .t = EV_NULL }, "false" },
+		{ { .t = EV_INT, .u.i = 4 }, "false" },
+	};
+	for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
+		vars[V_TIER] = tiers[i].v;
+		check("tier in [\"bronze\", \"gold\"]", true, tiers[i].want);
+		check("tier == \"gold\" or tier == \"bronze\"", true, tiers[i].want);
+		check("not (tier in [\"bronze\", \"gold\"]) == (tier != \"gold\" and tier != \"bronze\")",
+			true, "true");
+	}
+	vars[V_TIER] = expr_str("twelve bytes", 12);
+	check("tier in [\"twelve bytes\", \"sixteen bytes!!!\"]", true, "true");
+	check("tier in [\"twelve bytez\", \"sixteen bytes!!!\"]", true, "false");
+	vars[V_TIER] = expr_str("sixteen bytes!!!", 16);
+	check("tier in [\"twelve bytes\", \"sixteen bytes!!!\"]", true, "true");
+	vars[V_TIER] = expr_str("seventeen bytes!!", 17);
+	check("tier in [\"x\", \"seventeen bytes!!\"]", true, "true");
+	/* longer lists: only the elements as long as the value */
+	vars[V_TIER] = expr_str("", 0);
+	check("tier in [\"a\", \"\", \"abc\"]", true, "true");
+	vars[V_TIER] = expr_str("abc", 3);
+	check("tier in [\"a\", \"\", \"abd\", 3, \"abc\"]", true, "true");
+	check("tier in [\"a\", \"\", \"abd\", 3, \"abcd\"]", true, "false");
+	vars[V_TIER] = expr_int(3);
+	check("tier in [\"a\", \"\", \"abd\", 3.0, \"abcd\"]", true, "true");
+	/* name ± name against constants: one test, the tree's errors */
+	vars[V_A] = expr_int(400);
+	vars[V_B] = expr_int(150);
+	check("a + b >= 500 and a + b < 600", true, "true");
+	check("a - b >= 250 and a - b <= 250", true, "true");
+	check("a - b > 250", true, "false");
+	check("a + b == 550", true, "true");
+	check("a + b > 10 and a + b < 5", true, "false");
+	vars[V_B] = expr_null();
+	check("a + b >= 500 and a + b < 600", true, "error: '+' needs numbers, got null");
+	vars[V_B] = expr_float(150.5);
+	check("a + b >= 500 and a + b < 550", true, "false");                      /* 550.5 */
+	check("a - b == 249.5", true, "true");
+	vars[V_A] = expr_int(INT64_MAX);
+	vars[V_B] = expr_int(1);
+	check("a + b > 0", true, "error: integer overflow in '+'");
+	check("a - b == 9223372036854775806", true, "true");
+	vars[V_A] = expr_int(INT64_MIN);
+	check("a - b < 0 and a - b > -5", true, "error: integer overflow in '-'");
 
 	/* a predicate function inside a predicate is refused, as for hosts */
 	char buf[300];
