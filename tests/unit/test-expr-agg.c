@@ -310,6 +310,7 @@ int main(void)
 	check("tier in [\"twelve bytez\", \"sixteen bytes!!!\"]", true, "false");
 	vars[V_TIER] = expr_str("sixteen bytes!!!", 16);
 	check("tier in [\"twelve bytes\", \"sixteen bytes!!!\"]", true, "true");
+	check("tier in [\"a\", \"b\", \"sixteen bytes!!!\"]", true, "true");  /* the last length */
 	vars[V_TIER] = expr_str("seventeen bytes!!", 17);
 	check("tier in [\"x\", \"seventeen bytes!!\"]", true, "true");
 	/* longer lists: only the elements as long as the value */
