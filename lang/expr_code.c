@@ -22,6 +22,9 @@ enum {
 	CI_ITEM_EQ_I, CI_ITEM_NE_I, CI_ITEM_LT_I, CI_ITEM_LE_I, CI_ITEM_GT_I, CI_ITEM_GE_I,
 	CI_VAR_EQ_S, CI_VAR_NE_S, CI_ITEM_EQ_S, CI_ITEM_NE_S,
 	CI_VAR_IN, CI_ITEM_IN,
+	CI_ITEM_STR_ONLY, /* a whole predicate `item.category == "coffee"` (or
+	                 * !=, or its `not`): the truth without a jump, for
+	                 * host loops that call expr_eval_bool per item */
 	CI_VAR_IN2,     /* a name in two short strings: `tier in ["gold",
 	                 * "silver"]`, `channel == "app" or channel == "web"` */
 	CI_VAR_BOOL,    /* a boolean name on its own */
@@ -510,6 +513,12 @@ static int build_one(expr_ctx *cx, expr *e)
 	memset(&g.code[g.ncode], 0, 2 * sizeof *g.code);
 	g.code[g.ncode].op = CI_TRUE;
 	g.code[g.ncode + 1].op = CI_FALSE;
+	if (g.ncode == 1 && (g.code[0].op == CI_ITEM_EQ_S || g.code[0].op == CI_ITEM_NE_S)) {
+		expr_cins *c = &g.code[0];
+		/* holds when the slot equals the constant, or when it does not */
+		c->sub = (c->op == CI_ITEM_EQ_S) == (c->jt == J_TRUE);
+		c->op = CI_ITEM_STR_ONLY;
+	}
 	e->code = g.code;
 	e->ncode = g.ncode;
 	return 0;
@@ -658,6 +667,7 @@ int run_from(const expr_cins *c, expr_frame *f, bool *out)
 		[CI_VAR_EQ_S] = &&l_var_eq_s, [CI_VAR_NE_S] = &&l_var_ne_s,
 		[CI_ITEM_EQ_S] = &&l_item_eq_s, [CI_ITEM_NE_S] = &&l_item_ne_s,
 		[CI_VAR_IN] = &&l_var_in, [CI_ITEM_IN] = &&l_item_in, [CI_VAR_IN2] = &&l_var_in,
+		[CI_ITEM_STR_ONLY] = &&l_item_str_only,
 		[CI_VAR_BOOL] = &&l_var_bool, [CI_EXPR_CMP_I] = &&l_expr_cmp_i, [CI_HOST] = &&l_host,
 		[CI_VAR_RANGE] = &&l_var_range, [CI_ITEM_RANGE] = &&l_item_range,
 		[CI_EXPR_RANGE] = &&l_expr_range,
@@ -716,6 +726,12 @@ L: \
 	STR_TEST(l_var_ne_s, vars, , false)
 	STR_TEST(l_item_eq_s, item, NEEDS_ITEM, true)
 	STR_TEST(l_item_ne_s, item, NEEDS_ITEM, false)
+l_item_str_only:
+	if (!f->item)
+		return no_item(f);
+	v = &f->item[c->slot];
+	*out = (v->t == EV_STR && key_is(v, c)) == (bool)c->sub;
+	return 0;
 l_var_in:
 	OUTCOME(in_list(&f->vars[c->slot], &c->list, c->lkeys));
 l_item_in:
@@ -880,6 +896,7 @@ int expr_eval_bool(const expr *e, expr_frame *f, bool *out)
 		[CI_VAR_EQ_S] = &&l_var_eq_s, [CI_VAR_NE_S] = &&l_var_ne_s,
 		[CI_ITEM_EQ_S] = &&l_item_eq_s, [CI_ITEM_NE_S] = &&l_item_ne_s,
 		[CI_VAR_IN] = &&l_var_in, [CI_ITEM_IN] = &&l_item_in, [CI_VAR_IN2] = &&l_var_in2,
+		[CI_ITEM_STR_ONLY] = &&l_item_str_only,
 		[CI_VAR_BOOL] = &&l_var_bool, [CI_EXPR_CMP_I] = &&l_slow, [CI_HOST] = &&l_slow,
 		[CI_VAR_RANGE] = &&l_var_range, [CI_ITEM_RANGE] = &&l_item_range,
 		[CI_EXPR_RANGE] = &&l_slow,
@@ -936,6 +953,12 @@ L: \
 	F_STR_TEST(l_var_ne_s, vars, , false)
 	F_STR_TEST(l_item_eq_s, item, F_NEEDS_ITEM, true)
 	F_STR_TEST(l_item_ne_s, item, F_NEEDS_ITEM, false)
+l_item_str_only:
+	if (!f->item)
+		goto l_slow;
+	v = AT_OFF(f->item, c->off);
+	*out = (v->t == EV_STR && key_is(v, c)) == (bool)c->sub;
+	return 0;
 l_var_in2:
 	/* a value of another type equals neither string */
 	v = AT_OFF(f->vars, c->off);
@@ -1061,9 +1084,9 @@ static void agg_plan(expr_hostcall *hc)
 	if (p->ncode != 1)
 		return;
 	hc->pslot = c->slot;
-	if (c->op == CI_ITEM_EQ_S || c->op == CI_ITEM_NE_S) {
+	if (c->op == CI_ITEM_STR_ONLY) {
 		hc->plan = AGG_STR;
-		hc->pwant = (c->op == CI_ITEM_EQ_S) == pos;
+		hc->pwant = c->sub;
 		hc->plen = (uint32_t)c->i;
 		hc->pkey[0] = c->key[0];
 		hc->pkey[1] = c->key[1];
