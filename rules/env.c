@@ -355,6 +355,12 @@ int rl_compile_node(rl_loader *L, const yd_node *n, int scope, expr_type want,
 		code->kind = RC_EXPR;
 	}
 	code->e = e;
-	code->coupon1 = coupon_alone(L->p, n->s, n->n);
+	if (code->kind == RC_EXPR && scope == EXPR_SCOPE_TOP && !cust_only && (want & ET_BOOL)) {
+		/* a condition: how phase 1 may answer it (prog_impl.h) */
+		uint32_t c1 = coupon_alone(L->p, n->s, n->n);
+		int pk = c1 ? -1 : rl_pred_when_any(L, n);
+		code->fast = c1 ? RL_FAST_COUPON : pk >= 0 ? RL_FAST_ANY : RL_FAST_EXPR;
+		code->fast_k = c1 ? c1 - 1 : pk >= 0 ? (uint32_t)pk : 0;
+	}
 	return 0;
 }

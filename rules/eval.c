@@ -436,8 +436,13 @@ static int to_points(rl_ctx *x, const expr_value *v, int64_t *out)
 static __attribute__((noinline)) int phase2_eval(rl_ctx *x, const rl_code *c, int64_t *out)
 {
 	expr_value v;
-	if (rl_code_eval(x, c, -1, c->k, &v))
+	/* f.item is NULL in phase 2: an expression goes to lang/ directly */
+	if (c->kind == RC_EXPR ? expr_eval(c->e, &x->f, &v) : rl_code_eval(x, c, -1, c->k, &v))
 		return -1;
+	if (v.t == EV_INT) {
+		*out = v.u.i;
+		return 0;
+	}
 	return to_points(x, &v, out);
 }
 
@@ -705,12 +710,13 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		}
 		bool w = false;
 		int wrc = 0;
-		if (r->when_any_pred >= 0) /* any_item over a shared predicate */
-			wrc = pred_any(x, (uint32_t)r->when_any_pred, &w);
-		else if (r->when.coupon1) /* coupon("X") alone: what the host call answers */
-			w = x->coupon[r->when.coupon1 - 1];
-		else if (r->when.kind == RC_EXPR) /* f.item is NULL here: nothing to keep */
+		uint32_t fast = r->when.fast;
+		if (fast == RL_FAST_EXPR) /* f.item is NULL here: nothing to keep */
 			wrc = expr_eval_bool(r->when.e, &x->f, &w);
+		else if (fast == RL_FAST_ANY) /* any_item over a shared predicate */
+			wrc = pred_any(x, r->when.fast_k, &w);
+		else if (fast == RL_FAST_COUPON) /* what the host call answers */
+			w = x->coupon[r->when.fast_k];
 		else
 			wrc = rl_code_bool(x, &r->when, -1, true, &w);
 		if (wrc) {

@@ -25,9 +25,15 @@ typedef struct rl_code {
 	expr_value k;
 	int lua_ref;
 	unsigned uses;     /* expr_uses() bits, RL_N_* */
-	uint32_t coupon1;  /* written coupon("X") alone: X's index + 1, else 0
-	                      (a rule's `when` is then answered without lang/) */
+	/* How phase 1 answers this code as a rule's `when` (set by
+	 * rl_compile_node): RL_FAST_NONE through rl_code_bool; RL_FAST_EXPR
+	 * straight to lang/; RL_FAST_ANY any_item(preds[fast_k]) alone, from the
+	 * memo; RL_FAST_COUPON coupon(coupons[fast_k]) alone, from the request's
+	 * coupons. The code itself stays complete for every other caller. */
+	uint32_t fast;
+	uint32_t fast_k;
 } rl_code;
+enum { RL_FAST_NONE = 0, RL_FAST_EXPR, RL_FAST_ANY, RL_FAST_COUPON };
 
 /* `needs` bits given to names and host functions. */
 #define RL_N_CUSTOMER 0x01u  /* customer names */

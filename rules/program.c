@@ -96,9 +96,27 @@ static int cust_ctx(rl_ctx *x, const program *p, const rl_customer *c, expr_valu
 	return 0;
 }
 
+/* A tier's qualify on the customer in x->vars; an error: it does not
+ * qualify. f.item is NULL outside item loops, so an expression goes to
+ * lang/ directly. */
+static inline bool qualifies(rl_ctx *x, const rl_code *c)
+{
+	bool q = false;
+	if (c->kind == RC_EXPR) {
+		if (expr_eval_bool(c->e, &x->f, &q))
+			q = false;
+	} else if (c->kind != RC_NONE && rl_code_bool_slow(x, c, -1, false, &q)) {
+		q = false;
+	}
+	return q;
+}
+
 int rl_tier_ctx(rl_ctx *x, const rl_customer *cust, int64_t ts, bool commit, int64_t *qualified_at_out)
 {
-	const program *p = x->p;
+	const rl_tier *t = x->p->tiers;
+	uint32_t nt = x->p->ntiers;
+	const int64_t *qat = cust->tier_qualified_at;
+	uint32_t nq = qat ? cust->ntiers : 0;
 	/* `tier` inside qualify would be circular: it is null there */
 	/* saved field by field: `tier` was just written that way, and a 16-byte
 	 * reload of it would stall on store forwarding */
@@ -108,38 +126,30 @@ int rl_tier_ctx(rl_ctx *x, const rl_customer *cust, int64_t ts, bool commit, int
 	uint32_t saved_n = tv->u.s.n;
 	rl_set_null(tv);
 	int best = 0;
-	bool lua = false;
-	for (uint32_t i = 1; i < p->ntiers && !commit; i++)
-		lua |= p->tiers[i].qualify.kind == RC_LUA;
-	if (!commit && !lua) {
-		/* the highest tier that holds: from the top, and a tier kept by
-		 * its grace needs no qualify (nothing but the answer depends on
-		 * evaluating an expression one: it sees customer names only and
-		 * its errors are silent; a Lua qualify keeps the full loop, for
-		 * its budgets and failure counts) */
-		for (uint32_t i = p->ntiers; i-- > 1;) {
-			int64_t qa = cust->tier_qualified_at && i < cust->ntiers ? cust->tier_qualified_at[i] : 0;
-			bool q = qa != 0 && ts - qa < p->tiers[i].keep_days * 86400;
-			if (!q && p->tiers[i].qualify.kind &&
-			    rl_code_bool(x, &p->tiers[i].qualify, -1, false, &q))
-				q = false;
-			if (q) {
-				best = (int)i;
-				break;
+	if (!commit) {
+		bool lua = false;
+		for (uint32_t i = 1; i < nt; i++)
+			lua |= t[i].qualify.kind == RC_LUA;
+		if (!lua) {
+			/* the highest tier that holds: from the top, and a tier kept
+			 * by its grace needs no qualify (nothing but the answer depends
+			 * on evaluating an expression one: it sees customer names only
+			 * and its errors are silent; a Lua qualify keeps the full loop,
+			 * for its budgets and failure counts) */
+			for (uint32_t i = nt; i-- > 1;) {
+				int64_t qa = i < nq ? qat[i] : 0;
+				if ((qa != 0 && ts - qa < t[i].keep_days * 86400) || qualifies(x, &t[i].qualify)) {
+					best = (int)i;
+					break;
+				}
 			}
+			goto done;
 		}
-		goto done;
 	}
-	for (uint32_t i = 0; i < p->ntiers; i++) {
-		int64_t qa = cust->tier_qualified_at && i < cust->ntiers ? cust->tier_qualified_at[i] : 0;
-		bool q = i == 0;
-		if (i > 0 && p->tiers[i].qualify.kind) {
-			/* an error in qualify: the tier does not qualify */
-			if (rl_code_bool(x, &p->tiers[i].qualify, -1, false, &q))
-				q = false;
-		}
-		bool grace = qa != 0 && ts - qa < p->tiers[i].keep_days * 86400;
-		if (q || grace)
+	for (uint32_t i = 0; i < nt; i++) {
+		int64_t qa = i < nq ? qat[i] : 0;
+		bool q = i == 0 || qualifies(x, &t[i].qualify);
+		if (q || (qa != 0 && ts - qa < t[i].keep_days * 86400))
 			best = (int)i;
 		if (commit && qualified_at_out)
 			qualified_at_out[i] = q ? ts : qa;
