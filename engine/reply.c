@@ -317,6 +317,14 @@ void reply_stored(reply *r, const char *members, size_t n, bool replayed)
 
 const char *reply_members(reply *r, size_t *n)
 {
+	size_t committed = evbuffer_get_length(r->out);
+	if (r->began && r->vec_reserved && committed <= r->members_start) {
+		/* all in the space being filled (the usual case: an answer
+		 * under REPLY_RESERVE bytes): no copy, valid until the next
+		 * write */
+		*n = committed + r->vec_used - r->members_start;
+		return (const char *)r->vec.iov_base + (r->members_start - committed);
+	}
 	reply_commit(r);
 	size_t len = evbuffer_get_length(r->out);
 	if (!r->began || len < r->members_start) {

@@ -37,8 +37,8 @@ void reply_error_details(reply *r, const char *code, const char *message,
 void reply_stored(reply *r, const char *members, size_t n, bool replayed);
 
 /* Members written so far between reply_begin and now, without the id and
- * the braces: what a purchase stores for its replays. Valid until the slot
- * is completed. */
+ * the braces: what a purchase stores for its replays. Valid until the
+ * next write to the answer (it may point into the answer's own buffer). */
 const char *reply_members(reply *r, size_t *n);
 
 /* The handler returns before completing the slot (it waits for a commit);

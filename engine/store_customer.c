@@ -438,7 +438,7 @@ int store_cust_get(store *s, const char *id, size_t n, store_cust **out)
 		*out = c;
 		return 0;
 	}
-	sqlite3_stmt *st = store_stmt_get(s, ST_CUST_GET);
+	sqlite3_stmt *st = store_stmt_rebind(s, ST_CUST_GET);
 	store_bind_str(st, 1, id, n);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -644,7 +644,9 @@ int store_cust_save(store *s, store_cust *c)
 	}
 	const char *buf = s->jbuf;
 
-	sqlite3_stmt *st = store_stmt_get(s, ST_CUST_UPD);
+	/* bindings are cleared after every step (below), so the ones left
+	 * out here are NULL */
+	sqlite3_stmt *st = store_stmt_rebind(s, ST_CUST_UPD);
 	store_bind_str(st, 1, c->id, c->idlen);
 	sqlite3_bind_int64(st, 2, c->points);
 	sqlite3_bind_int64(st, 3, c->lifetime_spend);

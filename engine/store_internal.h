@@ -63,6 +63,9 @@ struct store {
 };
 
 sqlite3_stmt *store_stmt_get(store *s, store_stmt which); /* reset, bindings cleared */
+/* Reset only, for the hot statements whose callers bind every parameter
+ * (or clear them after each step): clearing costs as much as binding. */
+sqlite3_stmt *store_stmt_rebind(store *s, store_stmt which);
 int store_exec_stmt(store *s, store_stmt which);         /* step to DONE on a bound stmt */
 void store_set_err(store *s, const char *what);
 int store_schema_migrate(sqlite3 *db, char *err, size_t errsz);

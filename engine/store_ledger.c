@@ -14,7 +14,7 @@ int store_ledger_add(store *s, store_cust *c, const char *who, size_t whon,
 {
 	if (points == 0)
 		return 0;
-	sqlite3_stmt *st = store_stmt_get(s, ST_LEDGER_INS);
+	sqlite3_stmt *st = store_stmt_rebind(s, ST_LEDGER_INS); /* all 7 bound below */
 	store_bind_str(st, 1, who, whon);
 	store_bind_str(st, 2, kind, strlen(kind));
 	sqlite3_bind_int64(st, 3, points);

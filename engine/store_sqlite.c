@@ -106,6 +106,13 @@ sqlite3_stmt *store_stmt_get(store *s, store_stmt which)
 	return st;
 }
 
+sqlite3_stmt *store_stmt_rebind(store *s, store_stmt which)
+{
+	sqlite3_stmt *st = s->st[which];
+	sqlite3_reset(st);
+	return st;
+}
+
 int store_exec_stmt(store *s, store_stmt which)
 {
 	int rc = sqlite3_step(s->st[which]);
@@ -119,7 +126,7 @@ int store_exec_stmt(store *s, store_stmt which)
 
 static int exec_plain(store *s, store_stmt which)
 {
-	store_stmt_get(s, which);
+	store_stmt_rebind(s, which); /* no parameters */
 	return store_exec_stmt(s, which);
 }
 

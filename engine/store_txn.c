@@ -104,7 +104,7 @@ static int exec_json(store *s, store_stmt which)
 int store_txn_get(store *s, const char *txn, size_t n, arena *mem, store_txn *t)
 {
 	memset(t, 0, sizeof *t);
-	sqlite3_stmt *st = store_stmt_get(s, ST_TXN_GET);
+	sqlite3_stmt *st = store_stmt_rebind(s, ST_TXN_GET);
 	store_bind_str(st, 1, txn, n);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -149,7 +149,7 @@ int store_txn_get(store *s, const char *txn, size_t n, arena *mem, store_txn *t)
 
 int store_txn_put(store *s, const store_txn *t)
 {
-	sqlite3_stmt *st = store_stmt_get(s, ST_TXN_INS);
+	sqlite3_stmt *st = store_stmt_rebind(s, ST_TXN_INS); /* all 13 bound; cleared after */
 	store_bind_str(st, 1, t->txn.p, t->txn.n);
 	store_bind_str(st, 2, t->op, strlen(t->op));
 	sqlite3_bind_int64(st, 3, (int64_t)t->content_hash);
