@@ -850,17 +850,16 @@ static void begin_request(rl_lua *lx, lua_State *L, rl_ctx *x)
  * for the tier after the commit; net is never copied. Comparing the type
  * and the 8 bytes of the value is enough: a tier's name is the program's
  * own string. */
-static const uint8_t mutable_slots[] = { VS_TIER, VS_POINTS, VS_LIFETIME, VS_SPEND12, VS_PCOUNT, VS_DSLP };
+_Static_assert(VS_DSLP == VS_TIER + 5, "the slots compared are VS_TIER..VS_DSLP");
 
 static bool vars_differ(const rl_lua *lx, const rl_ctx *x)
 {
-	bool d = false;
+	const expr_value *a = x->vars + VS_TIER, *b = lx->shadow + VS_TIER;
+	uint64_t d = 0;
 
-	for (size_t i = 0; i < sizeof mutable_slots; i++) {
-		const expr_value *a = &x->vars[mutable_slots[i]], *b = &lx->shadow[mutable_slots[i]];
-		d |= (a->t != b->t) | (a->u.i != b->u.i);
-	}
-	return d;
+	for (int i = 0; i < 6; i++)
+		d |= (uint64_t)(a[i].t ^ b[i].t) | (uint64_t)(a[i].u.i ^ b[i].u.i);
+	return d != 0;
 }
 
 /* ---- the call ------------------------------------------------------------- */
