@@ -102,7 +102,8 @@ typedef struct expr_frame expr_frame;
  * Each evaluated argument's type is already checked against arg_types[i]
  * (a null reaches the host only if ET_NULL is declared). A predicate loop
  * sets f->item, calls expr_eval_bool(preds[i], f, &b) and restores
- * f->item. */
+ * f->item. (A loop over rows that only tests, counts or sums is faster
+ * declared as a native aggregate: EXPR_AGG_* below.) */
 typedef int (*expr_host_fn)(expr_frame *f, int fn_id, int64_t bound,
 	const expr_value *args, int nargs, const expr *const *preds, expr_value *out);
 
@@ -221,7 +222,9 @@ struct expr_frame {
 int expr_eval(const expr *e, expr_frame *f, expr_value *out);
 
 /* Truthiness for conditions: null and false are false; a value of any
- * other type is a run-time error. Faster than expr_eval for conditions. */
+ * other type is a run-time error. Faster than expr_eval for conditions:
+ * the common tests cost no register saves on entry, so calling it once per
+ * item from a host loop is cheap too. */
 int expr_eval_bool(const expr *e, expr_frame *f, bool *out);
 
 /* For host functions reporting a run-time error. Returns -1. */

@@ -1,16 +1,23 @@
-/* lang/expr_code.c — conditions compiled to jump code. A condition's
- * and/or/not structure becomes a flat array of tests, each with the
- * instruction to go to when it holds and when it does not (the classic
- * short-circuit translation); the common tests (a name compared with a
- * constant, a name in a constant list) run inline in one dispatch loop, so
- * `tier == "gold" and hour >= 7` costs two array steps, not a walk of
- * nodes. Anything else is one "node" test that asks the tree evaluator
- * (expr_eval.c) for its truth value.
+/* lang/expr_code.c — conditions compiled to jump code, and the native
+ * aggregates. A condition's and/or/not structure becomes a flat array of
+ * tests, each with the instruction to go to when it holds and when it does
+ * not (the classic short-circuit translation); the common tests (a name
+ * compared with a constant, a name in a constant list, ranges, name ± name,
+ * an aggregate over a string test) run inline, so `tier == "gold" and
+ * hour >= 7` costs two array steps, not a walk of nodes. Anything else is
+ * one "node" test that asks the tree evaluator (expr_eval.c) for its truth
+ * value.
+ *
+ * Two dispatch functions run the code: expr_eval_bool, a leaf that saves
+ * no registers and does the common tests on values of the expected type,
+ * and run_from, which it hands over to at the first test it cannot finish
+ * and which does everything. expr_agg runs EXPR_AGG_* aggregates over the
+ * frame's rows without calling the host.
  *
  * Built once at load into the expression's arena; running it allocates
- * nothing. Each test falls back to expr_compare when a value is not of the
- * type the test was specialised for, so the code changes speed, never
- * meaning. */
+ * nothing. Each test falls back to expr_compare or the tree when a value
+ * is not of the type the test was specialised for, so the code changes
+ * speed, never meaning. Must not know what the rows or names mean. */
 #include "lang/expr_internal.h"
 
 #include <string.h>
