@@ -211,8 +211,8 @@ struct expr_frame {
 	char err[256];          /* the last run-time error */
 	/* The rows that native aggregates (EXPR_AGG_*) run over: nrows rows
 	 * of row_stride values each, row i at rows + i * row_stride. NULL or
-	 * 0 rows: any is false, count and sum are 0. Host functions ignore
-	 * these. */
+	 * 0 rows (or a stride of 0): any is false, count and sum are 0. Host
+	 * functions ignore these. */
 	const expr_value *rows;
 	uint32_t nrows;
 	uint32_t row_stride;

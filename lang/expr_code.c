@@ -797,7 +797,7 @@ l_var_bool:
 #define ROW_IS_KEY(v) ((v)->t == EV_STR && (v)->u.s.n == (uint64_t)c->i \
 	&& str_key_is((v)->u.s.p, (v)->u.s.n, c->key[0], c->key[1]))
 l_agg_any_str:
-	if (!f->rows || !f->nrows)
+	if (!f->rows || !f->nrows || !f->row_stride)
 		OUTCOME(0);
 	v = f->rows + c->slot;
 	v2 = v + (size_t)f->nrows * f->row_stride;
@@ -806,7 +806,7 @@ l_agg_any_str:
 			OUTCOME(1);
 	OUTCOME(0);
 l_sum_str_range:
-	if (!f->rows || !f->nrows)
+	if (!f->rows || !f->nrows || !f->row_stride)
 		OUTCOME(0 >= c->lo && 0 <= c->hi);
 	{
 		int64_t acc = 0, t;
@@ -1113,7 +1113,7 @@ int expr_agg(const enode *n, expr_frame *f, expr_value *out)
 {
 	const expr_hostcall *hc = n->call;
 	const expr_value *row = f->rows, *saved = f->item;
-	uint32_t cnt = row ? f->nrows : 0, i = 0;
+	uint32_t cnt = row && f->row_stride ? f->nrows : 0, i = 0;
 	size_t stride = f->row_stride;
 	int64_t acc = 0;
 	int r = 0;

@@ -208,7 +208,24 @@ int main(void)
 	check("sum_net(item.category == \"tea\") >= 1", true, "false");
 	check("sum_net(item.qty > 0 and item.net > 0) == 0", true, "true");
 
+	/* a stride of 0 is no rows too, whichever loop runs */
 	basket();
+	{
+		char buf[300];
+		const char *srcs[] = { "any_item(item.category == \"coffee\")", "any_item(item.qty >= 1)",
+			"any_item(item.qty >= 1 and item.net > 0)", "sum_net(item.category == \"coffee\") > 0" };
+		for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+			expr_error err;
+			expr *e = expr_compile(native_env, 0, srcs[i], strlen(srcs[i]), (expr_pos){ 1, 1, 1 },
+				ET_BOOL | ET_NULL, &err);
+			expr_frame f = frame();
+			bool b = true;
+			f.row_stride = 0;
+			snprintf(buf, sizeof buf, "%s", !e ? err.msg : expr_eval_bool(e, &f, &b) ? f.err : b ? "true" : "false");
+			is_str(buf, "false", "stride 0: %s", srcs[i]);
+			expr_free(e);
+		}
+	}
 	/* one-test string predicates (inline loops) */
 	check("any_item(item.category == \"coffee\")", true, "true");
 	check("any_item(item.category == \"juice\")", true, "false");
