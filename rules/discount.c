@@ -180,7 +180,7 @@ static void commit(rl_ctx *x, uint32_t n, int64_t total)
 	rl_set_int(&x->vars[VS_NET], x->net);
 }
 
-static int apply_general(rl_ctx *x, const rl_rule *r, int64_t *given);
+static __attribute__((noinline)) int apply_general(rl_ctx *x, const rl_rule *r, int64_t *given);
 
 /* The eligible lines as a mask when that costs nothing much: a shared
  * predicate with the 64-line memo, or no `items:` on a basket of at most 64

@@ -228,7 +228,7 @@ static int64_t floor_div(int64_t a, int64_t b)
 static inline bool attr_find(const rl_attr *v, uint32_t n, const char *k, uint32_t kn, expr_value *out)
 {
 	for (uint32_t i = 0; i < n; i++)
-		if (v[i].key.n == kn && rl_bytes_eq(v[i].key.p, k, kn)) {
+		if (v[i].key.n == kn && kn && v[i].key.p[0] == k[0] && rl_bytes_eq(v[i].key.p, k, kn)) {
 			*out = v[i].val;
 			return true;
 		}
@@ -261,12 +261,17 @@ void rl_ctx_customer_vars(rl_ctx *x, int64_t ts, int tier)
 		rl_set_rstr(&v[VS_REFBY], c->referred_by);
 		rl_set_int(&v[VS_REFERRALS], c->referrals);
 	}
+	/* the request's attrs first, then the customer's */
 	const rl_basket *b = x->b;
-	for (uint32_t i = 0; i < p->nattrs; i++) {
+	const rl_attr *ba = b ? b->attrs : NULL, *ca = c ? c->attrs : NULL;
+	uint32_t bn = b ? b->nattrs : 0, cn = c ? c->nattrs : 0, na = p->nattrs;
+	const char *const *names = p->attrs;
+	const uint32_t *lens = p->attr_len;
+	for (uint32_t i = 0; i < na; i++) {
 		expr_value *a = &v[VS_NFIXED + i];
-		if (b && attr_find(b->attrs, b->nattrs, p->attrs[i], p->attr_len[i], a))
+		if (bn && attr_find(ba, bn, names[i], lens[i], a))
 			continue;
-		if (c && attr_find(c->attrs, c->nattrs, p->attrs[i], p->attr_len[i], a))
+		if (cn && attr_find(ca, cn, names[i], lens[i], a))
 			continue;
 		rl_set_null(a);
 	}

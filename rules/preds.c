@@ -242,7 +242,12 @@ static int intern(rl_loader *L, const char *text, size_t n, expr_pos pos, int de
 		return -1; /* the call stays as written */
 	memcpy(t, text, n);
 	t[n] = 0;
-	native_form(t, n, &pr->nat);
+	if (native_form(t, n, &pr->nat)) {
+		uint32_t *head = &p->nat_head[pr->nat.slot - 1][pr->nat.n ? (unsigned char)t[pr->nat.off] : 256];
+		pr->nat.next = *head;
+		*head = p->npreds + 1;
+		p->nnat++;
+	}
 	pr->text = t;
 	pr->n = (uint32_t)n;
 	pr->code.kind = RC_EXPR;
@@ -400,32 +405,40 @@ int rl_pred_line_eval(rl_ctx *x, uint32_t k, uint32_t i, bool *out)
 }
 
 /* Predicates of the item.FIELD == "LIT" form filled for every line at the
- * start of a request, while the lines are being read anyway: a compare per
- * line and predicate, bounded so that a program of thousands of them
+ * start of a request, while the lines are being read anyway: each line's
+ * sku and category meet only the predicates whose LIT starts with the same
+ * byte (program.nat_head), bounded so that a program of thousands of them
  * still fills only those it asks. */
 #define PREFILL_MAX 1024
+_Static_assert(IS_SKU == 0 && IS_CATEGORY == 1, "nat_head is indexed by the item slot");
 void rl_preds_prefill(rl_ctx *x)
 {
 	const program *p = x->p;
 	uint32_t n = x->b->nitems;
-	if (!x->pbits || (size_t)p->npreds * n > PREFILL_MAX)
+	if (!x->pbits || !p->nnat || (size_t)p->npreds * n > PREFILL_MAX)
 		return;
-	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-	for (uint32_t k = 0; k < p->npreds; k++) {
-		const rl_pred *pr = &p->preds[k];
-		const rl_pred_nat *nat = &pr->nat;
-		if (!nat->slot)
-			continue;
-		const char *lit = pr->text + nat->off;
-		uint32_t ln = nat->n;
-		uint64_t val = 0;
-		for (uint32_t j = 0; j < n; j++) {
-			const expr_value *v = &x->items[(size_t)j * IS_N + nat->slot - 1];
-			val |= (uint64_t)(v->t == EV_STR && v->u.s.n == ln && rl_bytes_eq(v->u.s.p, lit, ln)) << j;
+	const rl_pred *preds = p->preds;
+	uint64_t *pb = x->pbits;
+	for (uint32_t j = 0; j < n; j++) {
+		const expr_value *iv = &x->items[(size_t)j * IS_N];
+		for (uint32_t s = 0; s < 2; s++) {
+			const expr_value *v = &iv[s];
+			if (v->t != EV_STR)
+				continue;
+			const char *str = v->u.s.p;
+			uint32_t len = v->u.s.n;
+			for (uint32_t k1 = p->nat_head[s][len ? (unsigned char)str[0] : 256]; k1;
+			     k1 = preds[k1 - 1].nat.next) {
+				const rl_pred *pr = &preds[k1 - 1];
+				if (pr->nat.n == len && rl_bytes_eq(str, pr->text + pr->nat.off, len))
+					pb[2 * (size_t)(k1 - 1) + 1] |= (uint64_t)1 << j;
+			}
 		}
-		x->pbits[2 * (size_t)k] = all;
-		x->pbits[2 * (size_t)k + 1] = val;
 	}
+	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+	for (uint32_t k = 0; k < p->npreds; k++)
+		if (preds[k].nat.slot)
+			pb[2 * (size_t)k] = all;
 }
 
 int rl_pred_mask_eval(rl_ctx *x, uint32_t k, uint64_t *mask)

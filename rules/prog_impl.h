@@ -71,6 +71,8 @@ typedef struct rl_pred_nat {
 	uint32_t slot;   /* item slot + 1 (IS_SKU, IS_CATEGORY); 0: not this form */
 	uint32_t off;    /* LIT's offset in the text */
 	uint32_t n;      /* LIT's length */
+	uint32_t next;   /* index + 1 of the next such predicate on the same slot
+	                    whose LIT starts with the same byte; 0: none */
 } rl_pred_nat;
 
 typedef struct rl_pred {
@@ -214,6 +216,12 @@ struct program {
 	void (*lua_free)(void *lua);
 	rl_pred *preds;
 	uint32_t npreds, cappreds;
+	/* the item.FIELD == "LIT" predicates by slot (IS_SKU, IS_CATEGORY) and
+	 * LIT's first byte (256: empty LIT), index + 1 of the first of a chain
+	 * through rl_pred_nat.next: a line's value meets only the predicates
+	 * that can hold (rules/preds.c, rl_preds_prefill) */
+	uint32_t nat_head[2][257];
+	uint32_t nnat;
 	/* every compiled expression, to free them with the program */
 	expr **exprs;
 	uint32_t nexprs, capexprs;
