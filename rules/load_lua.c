@@ -6,8 +6,9 @@
  * added to the same program structures in read order.
  *
  * Every key is checked when the file loads, as load_yaml.c checks YAML;
- * a problem is reported as "file.lua:LINE:1: message" at the line of the
- * rule{} or segment() call, and checking goes on so that the marketer sees
+ * a problem with a key is reported as "file.lua:LINE:COL: message" at the
+ * key (found in the text: key_pos), any other at the line of the rule{} or
+ * segment() call, column 1, and checking goes on so that the marketer sees
  * every error at once. Calling the functions later is rules/lua_ctx.c. */
 #include "config.h"
 
@@ -55,6 +56,137 @@ static void ERRL(lfile_load *ld, const char *fmt, ...)
 	ld->nerr++;
 }
 
+/* Where `key = ` is written in the rule{} or segment() call being read:
+ * Lua keeps no position of a table constructor's keys, so the text from
+ * the call's line on is scanned (comments, strings and long brackets
+ * skipped) for the name written as a key (after `{`, `,` or `;`, before
+ * a single `=`) inside the call's braces. The first such place, or false
+ * (then the call's line is used). Bounded by the file's length. */
+static size_t long_bracket(const char *p, const char *end)
+{
+	size_t n = 1;
+
+	if (p >= end || *p != '[')
+		return 0;
+	while (p + n < end && p[n] == '=')
+		n++;
+	return p + n < end && p[n] == '[' ? n + 1 : 0; /* the opening's length */
+}
+
+static bool key_pos(const lfile_load *ld, const char *key, int *line_out, int *col_out)
+{
+	const char *p = ld->src, *end = ld->src + ld->srclen, *bol;
+	size_t klen = strlen(key);
+	int line = 1, depth = 0;
+	char prev = 0; /* last significant character */
+
+	if (!p)
+		return false;
+	while (p < end && line < ld->line)
+		if (*p++ == '\n')
+			line++;
+	bol = p;
+	while (p < end) {
+		char c = *p;
+		if (c == '\n') {
+			line++;
+			bol = ++p;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r') {
+			p++;
+			continue;
+		}
+		size_t lb;
+		if (c == '-' && p + 1 < end && p[1] == '-') {
+			p += 2;
+			if ((lb = long_bracket(p, end)) != 0) {
+				c = '[';
+			} else {
+				while (p < end && *p != '\n')
+					p++;
+				continue;
+			}
+		}
+		if ((c == '[') && (lb = long_bracket(p, end)) != 0) {
+			/* ]=*] with as many = as the opening */
+			p += lb;
+			while (p < end) {
+				if (*p == ']' && p + lb - 1 < end && p[lb - 1] == ']' &&
+				    (lb == 2 || strspn(p + 1, "=") >= lb - 2)) {
+					p += lb;
+					break;
+				}
+				if (*p == '\n') {
+					line++;
+					bol = p + 1;
+				}
+				p++;
+			}
+			prev = ']';
+			continue;
+		}
+		if (c == '"' || c == '\'') {
+			for (p++; p < end && *p != c && *p != '\n'; p++)
+				if (*p == '\\' && p + 1 < end) {
+					if (p[1] == '\n') {
+						line++;
+						bol = p + 2;
+					}
+					p++;
+				}
+			p++;
+			prev = c;
+			continue;
+		}
+		if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			const char *w = p;
+			while (p < end && (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			       (*p >= '0' && *p <= '9')))
+				p++;
+			if (depth > 0 && (size_t)(p - w) == klen && memcmp(w, key, klen) == 0 &&
+			    (prev == '{' || prev == ',' || prev == ';')) {
+				const char *q = p;
+				while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+					q++;
+				if (q < end && *q == '=' && (q + 1 >= end || q[1] != '=')) {
+					*line_out = line;
+					*col_out = (int)(w - bol) + 1;
+					return true;
+				}
+			}
+			prev = 'a';
+			continue;
+		}
+		if (c == '{')
+			depth++;
+		else if (c == '}' && --depth <= 0)
+			return false;
+		prev = c;
+		p++;
+	}
+	return false;
+}
+
+/* An error about the value of `key`: at the key when it can be found. */
+static void ERRK(lfile_load *ld, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void ERRK(lfile_load *ld, const char *key, const char *fmt, ...)
+{
+	char buf[400];
+	va_list ap;
+	int line = ld->line, col = 1;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (!key_pos(ld, key, &line, &col)) {
+		line = ld->line;
+		col = 1;
+	}
+	rl_err_add(ld->L->errs, ld->file, line, col, "%s", buf);
+	ld->nerr++;
+}
+
 static int call_line(lua_State *S)
 {
 	lua_Debug ar;
@@ -87,12 +219,12 @@ static const char *get_text(lfile_load *ld, lua_State *S, int idx, const char *k
 	const char *s;
 
 	if (lua_type(S, idx) != LUA_TSTRING) {
-		ERRL(ld, "'%s' must be a string, not %s", key, type_of(S, idx));
+		ERRK(ld, key, "'%s' must be a string, not %s", key, type_of(S, idx));
 		return NULL;
 	}
 	s = lua_tolstring(S, idx, &n);
 	if (n == 0 || memchr(s, 0, n)) {
-		ERRL(ld, "'%s' must be a non-empty string without NUL bytes", key);
+		ERRK(ld, key, "'%s' must be a non-empty string without NUL bytes", key);
 		return NULL;
 	}
 	return arena_strndup(&ld->L->p->mem, s, n);
@@ -102,12 +234,12 @@ static bool get_int(lfile_load *ld, lua_State *S, int idx, const char *key, int6
 	int64_t max, int64_t *out)
 {
 	if (!lua_isinteger(S, idx)) {
-		ERRL(ld, "'%s' must be an integer, not %s", key, type_of(S, idx));
+		ERRK(ld, key, "'%s' must be an integer, not %s", key, type_of(S, idx));
 		return false;
 	}
 	*out = lua_tointeger(S, idx);
 	if (*out < min || *out > max) {
-		ERRL(ld, "'%s' must be between %lld and %lld", key, (long long)min, (long long)max);
+		ERRK(ld, key, "'%s' must be between %lld and %lld", key, (long long)min, (long long)max);
 		return false;
 	}
 	return true;
@@ -151,19 +283,19 @@ static bool get_decimal(lfile_load *ld, lua_State *S, int idx, const char *key, 
 			rc = rl_decimal_x100(s, n, out);
 		}
 	} else {
-		ERRL(ld, "'%s' must be a number, not %s", key, type_of(S, idx));
+		ERRK(ld, key, "'%s' must be a number, not %s", key, type_of(S, idx));
 		return false;
 	}
 	if (rc == -2) {
-		ERRL(ld, "'%s' has more than two decimals", key);
+		ERRK(ld, key, "'%s' has more than two decimals", key);
 		return false;
 	}
 	if (rc) {
-		ERRL(ld, "'%s' must be a number", key);
+		ERRK(ld, key, "'%s' must be a number", key);
 		return false;
 	}
 	if ((min_exclusive ? *out <= min_x100 : *out < min_x100) || *out > max_x100) {
-		ERRL(ld, "'%s' must be %s %lld.%02lld and at most %lld.%02lld", key,
+		ERRK(ld, key, "'%s' must be %s %lld.%02lld and at most %lld.%02lld", key,
 			min_exclusive ? "over" : "at least",
 			(long long)(min_x100 / 100), (long long)(min_x100 % 100),
 			(long long)(max_x100 / 100), (long long)(max_x100 % 100));
@@ -270,7 +402,7 @@ static void get_code(lfile_load *ld, lua_State *S, int idx, const char *key, rl_
 			: expr_float(lua_tonumber(S, idx));
 		return;
 	}
-	ERRL(ld, "'%s' must be a function%s, not %s", key,
+	ERRK(ld, key, "'%s' must be a function%s, not %s", key,
 		allow_bool ? " or a boolean" : allow_num ? " or a number" : "", type_of(S, idx));
 }
 
@@ -302,7 +434,7 @@ static void check_keys(lfile_load *ld, lua_State *S, int t, const char *const *a
 			bad[j - 1] = x;
 		}
 	for (int i = 0; i < nbad; i++)
-		ERRL(ld, "unknown %s key '%.100s'", what, bad[i]);
+		ERRK(ld, bad[i], "unknown %s key '%.100s'", what, bad[i]);
 }
 
 /* t[key] onto the stack; true when present */
@@ -530,7 +662,7 @@ static int host_rule(lua_State *S)
 	}
 	if (field(S, t, "stop")) {
 		if (lua_type(S, -1) != LUA_TBOOLEAN)
-			ERRL(ld, "'stop' must be true or false, not %s", type_of(S, -1));
+			ERRK(ld, "stop", "'stop' must be true or false, not %s", type_of(S, -1));
 		else
 			r->stop = lua_toboolean(S, -1);
 		lua_pop(S, 1);

@@ -465,17 +465,20 @@ static void load_errors(const char *name, const char *lua, const char *const *wa
 
 static void errors(void)
 {
+	/* a key's problem at the key: "rule { name = 'b', " is 19 characters,
+	 * so the next key is column 20; "bonus = 5, " is 11 more (31);
+	 * "discount = { " 13 more than 19 (33) */
 	static const char *const keys[] = {
-		"rules.lua:2:1: 'when' must be a function or a boolean, not an integer",
-		"rules.lua:3:1: unknown rule key 'bonus'",
-		"rules.lua:3:1: unknown rule key 'colour'",
+		"rules.lua:2:20: 'when' must be a function or a boolean, not an integer",
+		"rules.lua:3:20: unknown rule key 'bonus'",
+		"rules.lua:3:31: unknown rule key 'colour'",
 		"rules.lua:4:1: rule needs a 'name'",
-		"rules.lua:5:1: 'percent' has more than two decimals",
+		"rules.lua:5:33: 'percent' has more than two decimals",
 		"rules.lua:6:1: unknown segment 'nosuch'",
 		"rules.lua:7:1: duplicate rule 'a' (first defined at rules.lua:1:1)",
 		"rules.lua:8:1: 'discount' needs exactly one of percent, amount, free, buy/get",
 		"rules.lua:9:1: segment needs a name and a function: segment(\"name\", function(ctx) ... end)",
-		"rules.lua:10:1: 'stop' must be true or false, not a string",
+		"rules.lua:10:20: 'stop' must be true or false, not a string",
 		"rules.lua:11:1: rule 'n' has no action (discount, points, bonus_points, points_multiplier, referrer_bonus_points or message)",
 	};
 	load_errors("keys",
@@ -491,6 +494,20 @@ static void errors(void)
 		"rule { name = 'm', stop = 'yes', points = 1 }\n"
 		"rule { name = 'n' }\n",
 		keys, sizeof keys / sizeof keys[0]);
+
+	/* the key's own line in a rule written over lines, past look-alikes in
+	 * a comment, a string, a field assignment and a long string */
+	static const char *const spread[] = { "rules.lua:7:5: unknown rule key 'bonus'" };
+	load_errors("spread",
+		"rule {\n"
+		"  name = 'x', -- bonus = 1\n"
+		"  message = 'a, bonus = 2',\n"
+		"  when = function(ctx) local t = {} t.bonus = 1 return true end,\n"
+		"  description = [[\n"
+		" , bonus = 3]],\n"
+		"    bonus = 4,\n"
+		"  points = 1,\n"
+		"}\n", spread, 1);
 
 	static const char *const syntax[] = { "rules.lua:3:1: unexpected symbol near '}'" };
 	load_errors("syntax", "rule { name = 'a', points = 1 }\n\nrule { name = }\n", syntax, 1);
