@@ -348,18 +348,23 @@ static int ctx_init(rl_ctx *x, const program *p, const rl_customer *c, const rl_
 	x->pmemo = NULL;
 	x->f.scratch_used = 0;
 	x->f.err[0] = 0;
-	x->vars = bump_alloc(bm, (VS_NFIXED + p->nattrs) * sizeof *x->vars);
-	x->seg = bump_alloc(bm, p->nsegments + 1);
-	x->variant = bump_alloc(bm, (p->nexperiments + 1) * sizeof *x->variant);
-	x->coupon = bump_calloc(bm, (p->ncoupons + 1) * sizeof *x->coupon);
+	/* one piece, carved: the sizes rl_evaluate's estimate adds up */
+	size_t sv = A16((VS_NFIXED + p->nattrs) * sizeof *x->vars), ss = A16(p->nsegments + 1),
+		se = A16((p->nexperiments + 1) * sizeof *x->variant), sc = A16((p->ncoupons + 1) * sizeof *x->coupon);
+	char *m = bump_alloc(bm, sv + ss + se + sc + 4096);
+	if (!m)
+		return -1;
+	x->vars = (expr_value *)m;
+	x->seg = (int8_t *)(m + sv);
+	x->variant = (int *)(m + sv + ss);
+	x->coupon = (bool *)(m + sv + ss + se);
+	memset(x->coupon, 0, sc);
 	x->f.rows = NULL; /* the lines, once they are set up */
 	x->f.nrows = 0;
 	x->f.row_stride = IS_N;
-	x->f.scratch = bump_alloc(bm, 4096);
+	x->f.scratch = m + sv + ss + se + sc;
 	x->f.scratch_cap = 4096;
 	x->f.host = x;
-	if (!x->vars || !x->seg || !x->variant || !x->coupon || !x->f.scratch)
-		return -1;
 	x->f.vars = x->vars;
 	memset(x->seg, -1, p->nsegments + 1);
 	return 0;
@@ -553,14 +558,26 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		return;
 	}
 	uint32_t n = b->nitems;
-	x->items = bump_alloc(&bm, ((size_t)n * IS_N + 1) * sizeof *x->items);
-	x->disc = bump_calloc(&bm, (n + 1) * sizeof *x->disc);
-	x->elig = bump_alloc(&bm, n + 1);
-	x->d = bump_alloc(&bm, (n + 1) * sizeof *x->d);
-	x->w = bump_alloc(&bm, (n + 1) * sizeof *x->w);
-	x->wt = bump_alloc(&bm, (n + 1) * sizeof *x->wt);
-	x->idx = bump_alloc(&bm, (n + 1) * sizeof *x->idx);
-	out->lines = bump_alloc(&bm, (n + 1) * sizeof *out->lines);
+	{ /* the per-line arrays in one piece, carved (the estimate's terms) */
+		size_t si = A16(((size_t)n * IS_N + 1) * sizeof *x->items), s8 = A16(n1 * 8), s1 = A16(n1),
+			s4 = A16(n1 * 4), sl = A16(n1 * sizeof *out->lines);
+		char *m = bump_alloc(&bm, si + 4 * s8 + s1 + s4 + sl);
+		if (!m) {
+			out->status = RL_NOMEM;
+			return;
+		}
+		x->items = (expr_value *)m;
+		m += si;
+		x->disc = (int64_t *)m;
+		memset(x->disc, 0, s8);
+		x->d = (int64_t *)(m + s8);
+		x->w = (int64_t *)(m + 2 * s8);
+		x->wt = (int64_t *)(m + 3 * s8);
+		m += 4 * s8;
+		x->elig = (uint8_t *)m;
+		x->idx = (uint32_t *)(m + s1);
+		out->lines = (rl_line_out *)(m + s1 + s4);
+	}
 	/* memo of shared predicates: bounded, beyond that they are just
 	 * evaluated (a 4096-predicate program on a 1000-line basket) */
 	x->pbits = NULL;
@@ -578,8 +595,7 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 		}
 	}
 	out->applied = bump_alloc(&bm, (p->nrules + 1) * sizeof *out->applied);
-	if (!x->items || !x->disc || !x->elig || !x->d || !x->w || !x->wt || !x->idx || !out->lines ||
-	    !out->applied) {
+	if (!out->applied) {
 		out->status = RL_NOMEM;
 		return;
 	}

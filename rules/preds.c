@@ -436,9 +436,13 @@ void rl_preds_prefill(rl_ctx *x)
 		}
 	}
 	uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-	for (uint32_t k = 0; k < p->npreds; k++)
-		if (preds[k].nat.slot)
+	if (p->nnat == p->npreds) /* the usual small program */
+		for (uint32_t k = 0; k < p->npreds; k++)
 			pb[2 * (size_t)k] = all;
+	else
+		for (uint32_t k = 0; k < p->npreds; k++)
+			if (preds[k].nat.slot)
+				pb[2 * (size_t)k] = all;
 }
 
 int rl_pred_mask_eval(rl_ctx *x, uint32_t k, uint64_t *mask)
