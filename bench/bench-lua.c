@@ -2,7 +2,10 @@
  * written in YAML (examples/coffee-club) and in Lua (examples/coffee-club-lua)
  * evaluated on the same generated baskets in the same run, baskets/s of
  * each and the ratio; every basket's outcome is compared, so the figure is
- * for identical work. Then what a runaway rule costs under the default
+ * for identical work. Also timed with them: the floor of Lua rules, as
+ * many rules whose `when` only returns false (one protected call each and
+ * nothing else), which bounds what any Lua program of that many rules can
+ * reach against YAML. Then what a runaway rule costs under the default
  * budgets (an endless loop, an endless loop inside pcall, string churn, a
  * backtracking pattern, a memory bomb): the time of one request that hits
  * it, which is the most a script can take from the daemon.
@@ -11,7 +14,8 @@
  *
  * Baskets come from a fixed xorshift seed over the workload's catalog
  * (shared/bench/WORKLOAD.md), customers from the same generator, so runs
- * are comparable. Not a test: nothing here asserts a time. */
+ * are comparable. Not a test: nothing here asserts a time. The shared
+ * workload and the plain-Lua peer are bench/bench-lua.sh's. */
 #include "config.h"
 
 #include <getopt.h>
@@ -216,6 +220,39 @@ static void runaway(const char *what, const char *lua, const req *r)
 	rmdir(dir);
 }
 
+/* A program of `nrules` Lua rules that do nothing but answer `when` with
+ * false, with the program.yaml of `ldir`; NULL if it cannot be made. */
+static program *floor_program(const char *ldir, uint32_t nrules)
+{
+	char dir[256], path[300], buf[65536];
+	FILE *in, *out;
+	size_t len;
+
+	snprintf(dir, sizeof dir, "%s/floor", tmpdir);
+	snprintf(path, sizeof path, "%s/program.yaml", ldir);
+	if (mkdir(dir, 0700) || !(in = fopen(path, "r")))
+		return NULL;
+	len = fread(buf, 1, sizeof buf, in);
+	fclose(in);
+	snprintf(path, sizeof path, "%s/program.yaml", dir);
+	if (!(out = fopen(path, "w")))
+		return NULL;
+	fwrite(buf, 1, len, out);
+	fclose(out);
+	snprintf(path, sizeof path, "%s/rules.lua", dir);
+	if (!(out = fopen(path, "w")))
+		return NULL;
+	for (uint32_t i = 0; i < nrules; i++)
+		fprintf(out, "rule { name = 'r%u', when = function(ctx) return false end, bonus_points = 1 }\n", i);
+	fclose(out);
+	program *p = load(dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/program.yaml", dir);
+	unlink(path);
+	rmdir(dir);
+	return p;
+}
+
 int main(int argc, char **argv)
 {
 	const char *ydir = TOP_SRCDIR "/examples/coffee-club";
@@ -265,27 +302,42 @@ int main(int argc, char **argv)
 	printf("coffee-club, %d generated baskets (%.1f rules applied each): %d outcomes differ between YAML and Lua\n",
 		n, (double)fired / n, differ);
 
-	/* interleaved passes, best of each: both see the same machine state */
-	double by = 1e9, bl = 1e9;
-	int64_t cy = 0, cl = 0;
+	/* the floor: as many Lua rules as the Lua program has, each with
+	 * `when = function(ctx) return false end` (one protected call a rule
+	 * and nothing else), under the Lua program's program.yaml */
+	if (!mkdtemp(tmpdir))
+		return 2;
+	program *pf = floor_program(ldir, program_nrules(pl));
+
+	/* interleaved passes, best of each: all see the same machine state */
+	double by = 1e9, bl = 1e9, bf = 1e9;
+	int64_t cy = 0, cl = 0, cf = 0;
 	for (int k = 0; k < passes; k++) {
 		/* BENCH_LUA_ONLY: profile the Lua side alone */
 		double ty = getenv("BENCH_LUA_ONLY") ? 1 : pass(py, rs, n, &ma, &cy);
 		double tl = pass(pl, rs, n, &ma, &cl);
+		double tf = getenv("BENCH_LUA_ONLY") || !pf ? 1 : pass(pf, rs, n, &ma, &cf);
 		if (ty < by)
 			by = ty;
 		if (tl < bl)
 			bl = tl;
+		if (tf < bf)
+			bf = tf;
 	}
 	printf("YAML rules: %10.0f baskets/s  (%.2f us/basket)\n", n / by, by / n * 1e6);
 	printf("Lua rules:  %10.0f baskets/s  (%.2f us/basket)\n", n / bl, bl / n * 1e6);
+	if (pf)
+		printf("Lua floor:  %10.0f baskets/s  (%.2f us/basket: %u rules whose when is `return false`)\n",
+			n / bf, bf / n * 1e6, program_nrules(pf));
 	printf("Lua / YAML: %.1f%%  (target >= 25%%)%s\n", 100.0 * by / bl, cy == cl ? "" : "  CHECKSUMS DIFFER");
+	if (pf)
+		printf("floor / YAML: %.1f%%  (the most one protected call per rule allows)\n", 100.0 * by / bf);
+	program_free(pf);
+	printf("(bench/bench-lua.sh: the same on the shared workload, with the plain-Lua peer)\n");
 
 	/* runaways, default budgets (1,000,000 instructions, 8 MiB) */
 	if (getenv("BENCH_LUA_NO_RUNAWAY"))
 		goto out;
-	if (!mkdtemp(tmpdir))
-		return 2;
 	/* best of 20: the other figures on a shared machine are other
 	 * processes' time */
 	printf("runaway rules, one request each (default budgets; target < 10 ms):\n");
@@ -311,8 +363,8 @@ int main(int argc, char **argv)
 	runaway("sort loop",
 		"rule { name = 'r', when = function(ctx) local t = {} for i = 1, 5000 do t[i] = -i end"
 		" while true do table.sort(t) end end, discount = { percent = 1 } }\n", &rs[0]);
-	rmdir(tmpdir);
 out:
+	rmdir(tmpdir);
 	arena_free(&ma);
 	arena_free(&mb);
 	free(rs);
