@@ -479,21 +479,27 @@ static int items_pairs(lua_State *L)
 
 /* ---- an item ------------------------------------------------------------- */
 
-/* upvalue 2: names (miss) or nothing (fill); upvalue 3: the line */
-static uint32_t line_of(lua_State *L, rl_ctx *x, int up)
-{
-	uint32_t i = (uint32_t)lua_tointeger(L, lua_upvalueindex(up));
+/* Every line shares one miss function, one fill function and their
+ * closures; a line's number is kept in its data table and in its
+ * metatable under this key, which no script can make (a light userdata). */
+static const char LINE_KEY;
 
+static uint32_t line_at(lua_State *L, rl_ctx *x, int t)
+{
+	lua_rawgetp(L, t, &LINE_KEY);
+	uint32_t i = (uint32_t)lua_tointeger(L, -1);
+	lua_pop(L, 1);
 	if (!x->b || i >= x->b->nitems)
 		luaL_error(L, "item of another basket");
 	return i;
 }
 
+/* __index of a line's data table (shared; upvalue 2: names) */
 static int item_miss(lua_State *L)
 {
 	rl_lua *lx = bridge_of(L);
 	rl_ctx *x = current(L, lx);
-	uint32_t i = line_of(L, x, 3);
+	uint32_t i = line_at(L, x, 1);
 	int id = miss_id(L);
 
 	if (id == 0)
@@ -511,7 +517,8 @@ static int item_fill(lua_State *L)
 {
 	rl_lua *lx = bridge_of(L);
 	rl_ctx *x = current(L, lx);
-	uint32_t i = line_of(L, x, 2);
+	lua_getmetatable(L, 1); /* the C API sees past __metatable */
+	uint32_t i = line_at(L, x, lua_gettop(L));
 	const expr_value *iv = &x->items[(size_t)i * IS_N];
 
 	lua_settop(L, 2);
@@ -600,6 +607,9 @@ static int ref_top(lua_State *L)
 	return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+/* A line costs a proxy, a metatable and a data table (~0.5 KiB of the
+ * memory budget, kept for the program's life and reused by every later
+ * basket with that many lines). */
 static void make_line(lua_State *L, rl_lua *lx, uint32_t upto)
 {
 	int lines = lua_gettop(L);
@@ -607,27 +617,29 @@ static void make_line(lua_State *L, rl_lua *lx, uint32_t upto)
 	while (lx->nlines_made <= upto) {
 		uint32_t i = lx->nlines_made;
 		lua_Integer base = 4 * (lua_Integer)i;
-		int ids[IS_N];
-		for (int f = 0; f < IS_N; f++)
-			ids[f] = f + 1;
 		/* data, whose misses go to item_miss */
-		lua_createtable(L, 0, ITEM_COPIED);
-		lua_createtable(L, 0, 1);
-		push_names(L, item_fields, IS_N, ids);
+		lua_createtable(L, 0, ITEM_COPIED + 1);
 		lua_pushinteger(L, i);
-		push_fn(L, lx, item_miss, 2);
-		lua_setfield(L, -2, "__index");
+		lua_rawsetp(L, -2, &LINE_KEY);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_item_dm);
 		lua_setmetatable(L, -2);
 		lua_rawseti(L, lines, base + 3);
-		/* fill */
-		lua_pushinteger(L, i);
-		push_fn(L, lx, item_fill, 1);
-		lua_pushvalue(L, -1);
+		/* fill (shared) */
+		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_item_fill);
 		lua_rawseti(L, lines, base + 4);
-		/* metatable and proxy */
-		new_meta(L, PX_ITEM);
-		lua_insert(L, -2);
+		/* metatable, with new_meta's fields shared */
+		lua_createtable(L, 0, 6);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_item_ro);
+		lua_setfield(L, -2, "__newindex");
+		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_item_ts);
+		lua_setfield(L, -2, "__tostring");
+		lua_pushboolean(L, 0);
+		lua_setfield(L, -2, "__metatable");
+		luasb_mark_readonly(L, -1);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_item_fill);
 		lua_setfield(L, -2, "__index");
+		lua_pushinteger(L, i);
+		lua_rawsetp(L, -2, &LINE_KEY);
 		lua_pushvalue(L, -1);
 		lua_rawseti(L, lines, base + 2);
 		new_proxy(L);
@@ -724,6 +736,25 @@ static int init_body(lua_State *L)
 	lx->ctx_ptr = lua_topointer(L, -1);
 	lx->ref_ctx = ref_top(L);
 
+	/* what every line shares */
+	{
+		int item_ids[IS_N];
+		for (int f = 0; f < IS_N; f++)
+			item_ids[f] = f + 1;
+		lua_createtable(L, 0, 1);
+		push_names(L, item_fields, IS_N, item_ids);
+		push_fn(L, lx, item_miss, 1);
+		lua_setfield(L, -2, "__index");
+		lx->ref_item_dm = ref_top(L);
+		push_fn(L, lx, item_fill, 0);
+		lx->ref_item_fill = ref_top(L);
+		lua_pushstring(L, px_names[PX_ITEM]);
+		lua_pushcclosure(L, ro_newindex, 1);
+		lx->ref_item_ro = ref_top(L);
+		lua_pushstring(L, px_names[PX_ITEM]);
+		lua_pushcclosure(L, px_tostring, 1);
+		lx->ref_item_ts = ref_top(L);
+	}
 	lua_newtable(L);
 	lx->ref_lines = ref_top(L);
 	return 0;
