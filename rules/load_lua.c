@@ -112,8 +112,10 @@ static bool key_pos(const lfile_load *ld, const char *key, int *line_out, int *c
 			/* ]=*] with as many = as the opening */
 			p += lb;
 			while (p < end) {
-				if (*p == ']' && p + lb - 1 < end && p[lb - 1] == ']' &&
-				    (lb == 2 || strspn(p + 1, "=") >= lb - 2)) {
+				size_t eq = 0;
+				while (*p == ']' && p + 1 + eq < end && p[1 + eq] == '=')
+					eq++;
+				if (*p == ']' && eq == lb - 2 && p + lb - 1 < end && p[lb - 1] == ']') {
 					p += lb;
 					break;
 				}
@@ -135,7 +137,8 @@ static bool key_pos(const lfile_load *ld, const char *key, int *line_out, int *c
 					}
 					p++;
 				}
-			p++;
+			if (p < end)
+				p++;
 			prev = c;
 			continue;
 		}
