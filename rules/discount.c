@@ -200,20 +200,40 @@ static inline int elig_mask(rl_ctx *x, const rl_discount *dk, uint32_t n, uint64
 	return 1;
 }
 
-/* percent and buy/get without `max` over a mask of lines: what the general
- * path computes, without its per-line arrays (most rules of a program). */
+/* percent, amount and buy/get without `max` over a mask of lines: what the
+ * general path computes, without its per-line flags (most rules of a
+ * program). */
 int rl_discount_apply(rl_ctx *x, const rl_rule *r, int64_t *given)
 {
 	const rl_discount *dk = &r->disc;
 	uint32_t n = x->b->nitems;
 	uint64_t m;
 	int mk;
-	if (dk->max.kind != RC_NONE || (dk->kind != DK_PERCENT && dk->kind != DK_BUYGET) ||
-	    (mk = elig_mask(x, dk, n, &m)) == 0)
+	if (dk->max.kind != RC_NONE || dk->kind == DK_FREE || (mk = elig_mask(x, dk, n, &m)) == 0)
 		return apply_general(x, r, given);
 	*given = 0;
 	if (mk < 0)
 		return -1;
+	if (dk->kind == DK_AMOUNT) {
+		/* shared over the eligible lines' nets (evaluated even when none
+		 * is eligible, for its errors) */
+		int64_t a, t = 0;
+		if (money_value(x, &dk->amount, "amount", &a))
+			return -1;
+		for (uint32_t i = 0; i < n; i++) {
+			x->wt[i] = m >> i & 1 ? line_net(x, i) : 0;
+			t += x->wt[i];
+		}
+		if (a > t)
+			a = t;
+		rl_share(x, a, x->wt, n, x->d);
+		int64_t total = 0;
+		for (uint32_t i = 0; i < n; i++)
+			total += x->d[i];
+		commit(x, n, total);
+		*given = total;
+		return 0;
+	}
 	if (dk->kind == DK_PERCENT) {
 		int64_t total = 0;
 		for (; m; m &= m - 1) {
