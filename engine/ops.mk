@@ -2,7 +2,7 @@
 engine_libengine_a_SOURCES += engine/ops.h \
 	engine/store.h engine/store_internal.h \
 	engine/store_sqlite.c engine/store_schema.c engine/store_customer.c \
-	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c \
+	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c engine/store_vfs.c \
 	rules/refund.h rules/refund.c \
 	engine/op_common.h engine/op_common.c \
 	engine/op_enroll.c engine/op_customer.c engine/op_quote.c engine/op_purchase.c \
@@ -15,7 +15,7 @@ check_PROGRAMS += tests/unit/test-store tests/unit/test-refund
 TESTS += tests/unit/test-store tests/unit/test-refund
 tests_unit_test_store_SOURCES = tests/unit/test-store.c \
 	engine/store_sqlite.c engine/store_schema.c engine/store_customer.c \
-	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c
+	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c engine/store_vfs.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(EVENT_CFLAGS) $(YAJL_CFLAGS) $(SQLITE_CFLAGS)
 tests_unit_test_store_LDADD = $(LANG_LIBS) $(EVENT_LIBS) $(YAJL_LIBS) $(SQLITE_LIBS) $(XXHASH_LIBS) -lpthread
 tests_unit_test_refund_SOURCES = tests/unit/test-refund.c rules/refund.c
@@ -32,6 +32,6 @@ check_PROGRAMS += tests/unit/test-store-fail
 TESTS += tests/unit/test-store-fail
 tests_unit_test_store_fail_SOURCES = tests/unit/test-store-fail.c \
 	engine/store_sqlite.c engine/store_schema.c engine/store_customer.c \
-	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c
+	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c engine/store_vfs.c
 tests_unit_test_store_fail_CFLAGS = $(tests_unit_test_store_CFLAGS)
 tests_unit_test_store_fail_LDADD = $(tests_unit_test_store_LDADD)

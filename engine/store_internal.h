@@ -71,6 +71,11 @@ void store_set_err(store *s, const char *what);
 int store_schema_migrate(sqlite3 *db, char *err, size_t errsz);
 int store_schema_version(void);
 
+/* store_vfs.c: the VFS that writes each commit's WAL frames in one call;
+ * NULL when the default VFS has changed since it was set up (then the
+ * default is used as is). */
+const char *store_vfs_name(void);
+
 void store_run_waiters(store *s, struct store_waiter *w, bool ok);
 /* store_sync.c: durability off the loop (see there) */
 int store_sync_start(store *s);

@@ -424,7 +424,7 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	}
 	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-			| SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			| SQLITE_OPEN_NOMUTEX, store_vfs_name()) != SQLITE_OK) {
 		snprintf(err, errsz, "%s: cannot open: %s", s->path,
 			s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
