@@ -127,8 +127,8 @@ int rl_tier_ctx(rl_ctx *x, const rl_customer *cust, int64_t ts, bool commit, int
 	rl_set_null(tv);
 	int best = 0;
 	if (!commit) {
-		bool lua = false;
-		for (uint32_t i = 1; i < nt; i++)
+		bool lua = false; /* only a program with Lua files has Lua qualify */
+		for (uint32_t i = 1; x->p->lua && i < nt; i++)
 			lua |= t[i].qualify.kind == RC_LUA;
 		if (!lua) {
 			/* the highest tier that holds: from the top, and a tier kept
