@@ -2,7 +2,9 @@
  * compiles arbitrary bytes against an environment with a few names, an
  * open namespace and host functions (one with a predicate, one bound), and
  * when it compiles evaluates it with expr_eval and expr_eval_bool over
- * fake items. Any crash, sanitizer report, or an error without a message
+ * fake items. The native aggregates (any_n, count_n, sum_n: lang/ runs their
+ * row loop itself) walk the same items as rows, so their fused jump code is
+ * fuzzed against the tree walk too. Any crash, sanitizer report, or an error without a message
  * is a bug.
  *
  *   ./configure CC=clang --enable-fuzzing && make tests/fuzz/fuzz-expr
@@ -95,6 +97,20 @@ static void setup(void)
 	d.fn_id = 3;
 	d.ret = ET_INT;
 	expr_env_func(env, &d);
+	/* native aggregates over f.rows (the same three items) */
+	d = (expr_func_decl){ .name = "any_n", .nargs = 1, .arg_types = { ET_PRED },
+		.pred_scope = 1, .agg = EXPR_AGG_ANY };
+	expr_env_func(env, &d);
+	d.name = "count_n";
+	d.agg = EXPR_AGG_COUNT;
+	expr_env_func(env, &d);
+	d.name = "sum_n";
+	d.agg = EXPR_AGG_SUM;
+	d.agg_slot = I_NET;
+	expr_env_func(env, &d);
+	d.name = "sum_q";
+	d.agg_slot = I_QTY;
+	expr_env_func(env, &d);
 	expr_env_set_host(env, host);
 	vars[V_TIER] = expr_str("gold", 4);
 	vars[V_HOUR] = expr_int(9);
@@ -137,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	char scratch[16];
 	expr_frame f = { .vars = vars, .item = scope ? items[2] : NULL, .scratch = scratch,
-		.scratch_cap = sizeof scratch };
+		.scratch_cap = sizeof scratch, .rows = items[0], .nrows = 3, .row_stride = I_COUNT_ };
 	expr_value v;
 	f.err[0] = '\0';
 	int rv = expr_eval(e, &f, &v);
