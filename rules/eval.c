@@ -797,8 +797,13 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	int64_t psum = 0, bonus = 0;
 	/* Π multipliers as num/den, reduced only when it grows: the floor of
 	 * psum × num / den is the same for any form of the fraction, and the
-	 * overflow test below sees the lowest terms whenever it could fire */
-	__int128 num = 1, den = 1;
+	 * overflow test below sees the lowest terms whenever it could fire.
+	 * In 64 bits while both terms are under 2^40 (every multiplier is at
+	 * most 100000 < 2^17, so the next product still fits); in 128 bits
+	 * ("big") from the first product that is not. */
+	int64_t num = 1, den = 1;
+	__int128 bnum = 1, bden = 1;
+	bool big = false;
 	uint32_t na = 0;
 	for (uint32_t k = 0; k < nfired; k++) {
 		int ri = out->applied[k].rule;
@@ -820,24 +825,38 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 			if (tr < 0)
 				tr = 0;
 			int64_t np, nb;
-			__int128 nn = num, nd = den;
-			if (r->has_mult) {
-				nn *= r->mult_x100; /* 0..100000 (the loader's range) */
-				nd *= 100;
-				if (nn > FRAC_SMALL || nd > FRAC_SMALL)
-					frac_reduce(&nn, &nd);
-			}
-			if (__builtin_add_overflow(psum, tp, &np) || __builtin_add_overflow(bonus, tb, &nb) ||
-			    ((nn > FRAC_SMALL || nd > FRAC_SMALL || np >= ((int64_t)1 << 62)) &&
-			     (nn > I128_LIMIT || nd > I128_LIMIT ||
-			      ((nn >= ((__int128)1 << 62) || np >= ((int64_t)1 << 62)) && np && nn > I128_LIMIT / np)))) {
+			if (__builtin_add_overflow(psum, tp, &np) || __builtin_add_overflow(bonus, tb, &nb)) {
 				rl_ctx_warn(x, ri, "points overflow");
 				goto listed;
 			}
+			int64_t sn = num, sd = den;
+			if (!big && r->has_mult) {
+				sn = num * r->mult_x100; /* 0..100000 (the loader's range) */
+				sd = den * 100;
+			}
+			if (big || ((sn | sd) >> 40) != 0 || np >= ((int64_t)1 << 62)) {
+				__int128 nn = big ? bnum : num, nd = big ? bden : den;
+				if (r->has_mult) {
+					nn *= r->mult_x100;
+					nd *= 100;
+					if (nn > FRAC_SMALL || nd > FRAC_SMALL)
+						frac_reduce(&nn, &nd);
+				}
+				if ((nn > FRAC_SMALL || nd > FRAC_SMALL || np >= ((int64_t)1 << 62)) &&
+				    (nn > I128_LIMIT || nd > I128_LIMIT ||
+				     ((nn >= ((__int128)1 << 62) || np >= ((int64_t)1 << 62)) && np && nn > I128_LIMIT / np))) {
+					rl_ctx_warn(x, ri, "points overflow");
+					goto listed;
+				}
+				bnum = nn;
+				bden = nd;
+				big = true;
+			} else {
+				num = sn;
+				den = sd;
+			}
 			psum = np;
 			bonus = nb;
-			num = nn;
-			den = nd;
 			pts = tp;
 			bon = tb;
 			mult = r->has_mult;
@@ -871,10 +890,12 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 	out->napplied = na;
 	if (!anon) {
 		__int128 e;
-		if (den == 1 && num <= INT32_MAX && psum <= INT32_MAX)
-			e = (__int128)(psum * (int64_t)num) + bonus;
+		if (big)
+			e = (__int128)psum * bnum / bden + bonus;
+		else if (den == 1 && num <= INT32_MAX && psum <= INT32_MAX)
+			e = (__int128)(psum * num) + bonus;
 		else if (num <= INT32_MAX && den <= INT32_MAX && psum <= INT32_MAX)
-			e = (__int128)(psum * (int64_t)num / (int64_t)den) + bonus;
+			e = (__int128)(psum * num / den) + bonus;
 		else
 			e = (__int128)psum * num / den + bonus;
 		if (e > INT64_MAX) {
