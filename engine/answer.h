@@ -43,7 +43,7 @@ static inline char *aw_room(aw *w, size_t n)
 	return reply_room_slow(r, n);
 }
 
-static inline void aw_put(aw *w, const char *s, size_t n)
+static inline __attribute__((always_inline)) void aw_put(aw *w, const char *s, size_t n)
 {
 	reply *r = w->r;
 	if (r->vec_reserved && r->vec.iov_len - r->vec_used >= n) {
@@ -54,14 +54,14 @@ static inline void aw_put(aw *w, const char *s, size_t n)
 	reply_append_slow(r, s, n);
 }
 
-static inline void aw_sep(aw *w)
+static inline __attribute__((always_inline)) void aw_sep(aw *w)
 {
 	if (w->comma)
 		aw_put(w, ",", 1);
 }
 
 /* `lit` is the key already quoted with its colon: "\"total\":" */
-static inline void aw_key_lit(aw *w, const char *lit, size_t n)
+static inline __attribute__((always_inline)) void aw_key_lit(aw *w, const char *lit, size_t n)
 {
 	aw_sep(w);
 	aw_put(w, lit, n);

@@ -811,7 +811,7 @@ static int cb_end_array(void *ctx)
 static int find_name(const char *const *names, const uint8_t *lens, int count, const unsigned char *s, size_t n)
 {
 	for (int i = 0; i < count; i++)
-		if (lens[i] == n && memcmp(names[i], s, n) == 0)
+		if (lens[i] == n && names[i][0] == (char)s[0] && memcmp(names[i], s, n) == 0)
 			return i;
 	return -1;
 }
