@@ -29,8 +29,11 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 [ -x "$BUILD/loyaltyd" ] || { echo "no loyaltyd in $BUILD (give the build dir)" >&2; exit 2; }
-make -s -C "$BENCH_DIR" loadgen floor_echo >&2
-LOADGEN=$BENCH_DIR/loadgen
+# built in a copy: the shared kit is read-only to us
+mkdir -p "$WORK/kit"
+cp -R "$BENCH_DIR"/. "$WORK/kit/"
+make -s -C "$WORK/kit" loadgen floor_echo >&2
+LOADGEN=$WORK/kit/loadgen
 RULES=$SRC/examples/coffee-club
 [ -e "$RULES" ] || RULES=$BENCH_DIR/coffee-club/program.yaml
 
@@ -60,7 +63,7 @@ lg() {
 }
 
 # ---- the floor ----
-"$BENCH_DIR/floor_echo" "$WORK/echo.sock" 2>/dev/null &
+"$WORK/kit/floor_echo" "$WORK/echo.sock" 2>/dev/null &
 ECHO=$!
 PIDS="$PIDS $ECHO"
 wait_sock "$WORK/echo.sock"

@@ -343,7 +343,7 @@ static int ctx_init(rl_ctx *x, const program *p, const rl_customer *c, const rl_
 	x->out = out;
 	x->items = NULL;
 	x->disc = NULL;
-	x->err_segment = NULL;
+	x->lua_mark = NULL;
 	x->f.item = NULL;
 	x->pmemo = NULL;
 	x->f.scratch_used = 0;

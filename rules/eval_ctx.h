@@ -28,7 +28,8 @@ typedef struct rl_ctx {
 	int64_t *w;
 	int64_t *wt;              /* weights handed to rl_share (a copy) */
 	uint32_t *idx;
-	const char *err_segment;  /* for warnings of segment evaluation */
+	const void *lua_mark;     /* NULL at set-up; the Lua bridge marks the
+	                           * request it has filled (rules/lua_ctx.c) */
 	uint8_t *pmemo;           /* npreds × nitems: 0 unknown, 1 false, 2 true */
 	/* baskets of at most 64 lines: per predicate k, pbits[2k] the lines
 	 * whose value is known, pbits[2k + 1] those where it holds (instead of

@@ -851,10 +851,10 @@ static void vars_changed(rl_lua *lx, lua_State *L, const rl_ctx *x)
 	}
 }
 
-/* A request the data tables do not hold. The evaluator sets err_segment
- * to NULL whenever it sets up an rl_ctx (rules/eval.c ctx_init,
- * rules/program.c cust_ctx) and nothing else uses it; this file leaves
- * its bridge's address there. So "same rl_ctx and our mark" means the
+/* A request the data tables do not hold. The evaluator sets lua_mark to
+ * NULL whenever it sets up an rl_ctx (rules/eval.c ctx_init,
+ * rules/program.c cust_ctx, which zeroes the whole context); this file
+ * leaves its bridge's address there. So "same rl_ctx and our mark" means the
  * same request even when the next request's rl_ctx is at the same
  * address (it is, on the evaluator's stack). */
 static void begin_request(rl_lua *lx, lua_State *L, rl_ctx *x)
@@ -872,7 +872,7 @@ static void begin_request(rl_lua *lx, lua_State *L, rl_ctx *x)
 	lua_pop(L, 1);
 	lx->nlines_filled = 0;
 	lx->req_x = x;
-	x->err_segment = (const char *)lx;
+	x->lua_mark = lx;
 }
 
 /* Has the evaluator changed a value the data tables hold since they were
@@ -947,7 +947,7 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 		return -1;
 	}
 	if (!saved) {
-		if (x != lx->req_x || x->err_segment != (const char *)lx)
+		if (x != lx->req_x || x->lua_mark != lx)
 			begin_request(lx, L, x);
 		else if (vars_differ(lx, x))
 			vars_changed(lx, L, x);
