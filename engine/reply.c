@@ -112,10 +112,8 @@ static void reply_reset(reply *r)
 
 /* "{" and the id member: yajl prints the brace and, since we print the
  * id with its comma, yajl's first key needs no separator. */
-static yajl_gen reply_open(reply *r)
+static void reply_id_member(reply *r)
 {
-	reply_reset(r);
-	yajl_gen_map_open(r->g);
 	if (r->req.has_id) {
 		reply_write(r, "\"id\":", 5);
 		reply_write(r, r->req.id_json, r->req.id_len);
@@ -123,6 +121,13 @@ static yajl_gen reply_open(reply *r)
 	}
 	r->members_start = reply_len(r);
 	r->began = true;
+}
+
+static yajl_gen reply_open(reply *r)
+{
+	reply_reset(r);
+	yajl_gen_map_open(r->g);
+	reply_id_member(r);
 	return r->g;
 }
 
@@ -137,13 +142,7 @@ void reply_begin_aw(reply *r, aw *w)
 {
 	reply_reset(r);
 	reply_write(r, "{", 1);
-	if (r->req.has_id) {
-		reply_write(r, "\"id\":", 5);
-		reply_write(r, r->req.id_json, r->req.id_len);
-		reply_write(r, ",", 1);
-	}
-	r->members_start = reply_len(r);
-	r->began = true;
+	reply_id_member(r);
 	r->raw = true;
 	w->r = r;
 	w->comma = false;
