@@ -850,46 +850,6 @@ static void batches(void)
 			(unsigned long long)f[LUASB_FAIL_INSTR]);
 	}
 	program_free(p);
-	rmprog(d);
-
-	/* items on 64 lines (one batch) and on 70 (a call a line): the same
-	 * answers, the same failure. Line i costs 50 + 10i; `ten` takes 10%
-	 * (exactly 5 + i) of the lines from 100 up, i >= 5:
-	 *   64 lines: 64*50 + 10*(63*64/2) = 23360, less (2016 - 10) + 59*5
-	 *             = 2301: 21059
-	 *   70 lines: 70*50 + 10*(69*70/2) = 27650, less (2415 - 10) + 65*5
-	 *             = 2730: 24920
-	 * `bad` fails on line 40 (450) whichever way it is asked. */
-	d = mkprog("batch2");
-	write_file(d, "program.yaml", HEAD);
-	write_file(d, "rules.lua",
-		"rule { name = 'ten', discount = { percent = 10, items = function(item) return item.price >= 100 end } }\n"
-		"rule { name = 'bad', discount = { percent = 50, items = function(item)\n"
-		"  if item.price == 450 then error('bad line') end return false end } }\n");
-	p = load(d, &e);
-	ok(p != NULL, "items program loads");
-	if (p) {
-		static rl_item many[70];
-		const int64_t want_total[2] = { 21059, 24920 };
-		const uint32_t nl[2] = { 64, 70 };
-		for (int k = 0; k < 2; k++) {
-			one_line(&b, &it, sku, chan, 0);
-			for (uint32_t i = 0; i < nl[k]; i++) {
-				many[i] = it;
-				many[i].price = 50 + 10 * (int64_t)i;
-			}
-			b.items = many;
-			b.nitems = nl[k];
-			arena_reset(&m);
-			rl_evaluate(p, &c, &b, &m, &o);
-			is_int(o.status, RL_OK, "%u lines: the request succeeds", nl[k]);
-			is_int(o.total, want_total[k], "%u lines: items asked of every line", nl[k]);
-			is_int(o.nwarnings, 1, "%u lines: one warning", nl[k]);
-			if (o.nwarnings)
-				is_str(o.warnings[0].message, "rules.lua:3: bad line", "%u lines: the failing line's error", nl[k]);
-		}
-		program_free(p);
-	}
 	arena_free(&m);
 	rmprog(d);
 }
