@@ -3,9 +3,8 @@
  * evaluated on the same generated baskets in the same run, baskets/s of
  * each and the ratio; every basket's outcome is compared, so the figure is
  * for identical work. Also timed with them: the floor of Lua rules, as
- * many rules whose `when` only returns false (one Lua call each, the run
- * of them in one protected call (doc/lua.md, "Speed"), and nothing
- * else), which bounds what any Lua program of that many rules can
+ * many rules whose `when` only returns false (one protected call each and
+ * nothing else), which bounds what any Lua program of that many rules can
  * reach against YAML. Then what a runaway rule costs under the default
  * budgets (an endless loop, an endless loop inside pcall, string churn, a
  * backtracking pattern, a memory bomb): the time of one request that hits
@@ -304,7 +303,7 @@ int main(int argc, char **argv)
 		n, (double)fired / n, differ);
 
 	/* the floor: as many Lua rules as the Lua program has, each with
-	 * `when = function(ctx) return false end` (one Lua call a rule
+	 * `when = function(ctx) return false end` (one protected call a rule
 	 * and nothing else), under the Lua program's program.yaml */
 	if (!mkdtemp(tmpdir))
 		return 2;
@@ -332,7 +331,7 @@ int main(int argc, char **argv)
 			n / bf, bf / n * 1e6, program_nrules(pf));
 	printf("Lua / YAML: %.1f%%  (target >= 25%%)%s\n", 100.0 * by / bl, cy == cl ? "" : "  CHECKSUMS DIFFER");
 	if (pf)
-		printf("floor / YAML: %.1f%%  (the most one Lua call per rule allows)\n", 100.0 * by / bf);
+		printf("floor / YAML: %.1f%%  (the most one protected call per rule allows)\n", 100.0 * by / bf);
 	program_free(pf);
 	printf("(bench/bench-lua.sh: the same on the shared workload, with the plain-Lua peer)\n");
 

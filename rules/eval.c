@@ -460,9 +460,8 @@ static bool gates_pass(const rl_ctx *x, const rl_rule *r, uint16_t gmask, bool a
  * (a function cannot keep state: the batch needs luasb_fns_pure), as long
  * as nothing a `when` reads changes in between: the run stops after the
  * first true `when` of a rule with a discount or `stop` (the loop applies
- * it first), before a rule without `when` (or `when: true`) that has one,
- * and at the first rule whose `when` is an expression (it may fire with
- * a discount). Answers are kept in x->lwhen for the loop to find:
+ * it first) and at the first rule whose `when` is not Lua (it may fire
+ * with a discount). Answers are kept in x->lwhen for the loop to find:
  * 1 false, 2 true, 3 failed (message in x->lwhen_err), as if each rule had
  * been asked when the loop came to it. */
 #define LWHEN_RUN 64
@@ -496,15 +495,6 @@ static int lua_when(rl_ctx *x, const rl_rule *r, bool *w)
 		if (q != r) {
 			if (!gates_pass(x, q, gmask, anon, ts))
 				continue;
-			if (q->when.kind == RC_NONE || (q->when.kind == RC_CONST && q->when.k.t == EV_BOOL)) {
-				/* the loop asks it itself; it changes what the
-				 * next ones read only if it fires with a discount
-				 * (or stops the run) */
-				bool holds = q->when.kind == RC_NONE || q->when.k.u.b;
-				if (holds && (q->has_discount || q->stop))
-					break;
-				continue;
-			}
 			if (q->when.kind != RC_LUA)
 				break;
 		}
