@@ -67,7 +67,7 @@ int rl_code_eval(rl_ctx *x, const rl_code *c, int item, expr_value dflt, expr_va
 	return expr_frame_error(&x->f, "internal: bad code");
 }
 
-static int code_bool(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out)
+int rl_code_bool_slow(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out)
 {
 	expr_value v;
 	if (rl_code_eval(x, c, item, expr_bool(dflt), &v))
@@ -383,7 +383,7 @@ static void ctx_variants(rl_ctx *x, int64_t ts)
 
 /* ---- limits --------------------------------------------------------------- */
 
-static inline __attribute__((always_inline)) bool limit_allows(const rl_rule *r, const rl_customer *c, int64_t ts)
+static bool limit_allows(const rl_rule *r, const rl_customer *c, int64_t ts)
 {
 	int64_t n = 0;
 	size_t len = r->name_len;
@@ -424,17 +424,6 @@ static inline bool rule_gated(const rl_rule *r, uint16_t mask)
 /* ---- phase 2 -------------------------------------------------------------- */
 
 /* floor or refuse: points and bonus may come out as floats (floored) */
-static int lua_when(rl_ctx *x, const rl_rule *r, bool *w);
-
-/* A rule's Lua `when` (RL_FAST_LUA) asked by rl_evaluate's loop goes to
- * lua_when here, out of the loop's way: the YAML path pays nothing. */
-int rl_code_bool_slow(rl_ctx *x, const rl_code *c, int item, bool dflt, bool *out)
-{
-	if (c->fast == RL_FAST_LUA && item < 0 && x->out && x->p->lua_whens)
-		return lua_when(x, (const rl_rule *)(const void *)((const char *)c - offsetof(rl_rule, when)), out);
-	return code_bool(x, c, item, dflt, out);
-}
-
 /* The gates of a rule other than the one the loop of rl_evaluate is at
  * (the same tests, in the same order): may its `when` be asked? */
 static bool gates_pass(const rl_ctx *x, const rl_rule *r, uint16_t gmask, bool anon, int64_t ts)
@@ -465,18 +454,15 @@ static bool gates_pass(const rl_ctx *x, const rl_rule *r, uint16_t gmask, bool a
  * 1 false, 2 true, 3 failed (message in x->lwhen_err), as if each rule had
  * been asked when the loop came to it. */
 #define LWHEN_RUN 64
-static int lua_when(rl_ctx *x, const rl_rule *r, bool *w)
+static __attribute__((noinline)) int lua_when(rl_ctx *x, const rl_rule *r, const rl_rule *rend,
+	uint16_t gmask, bool anon, int64_t ts, bool *w)
 {
 	const program *p = x->p;
-	const rl_rule *rend = p->rules + p->nrules;
-	bool anon = x->c == NULL;
-	uint16_t gmask = gate_mask(anon);
-	int64_t ts = x->b->ts;
 	uint32_t ri = (uint32_t)(r - p->rules);
 	if (!x->lwhen) {
 		x->lwhen = arena_calloc(x->mem, p->nrules + 1, 1);
 		if (!x->lwhen)
-			return code_bool(x, &r->when, -1, true, w);
+			return rl_code_bool(x, &r->when, -1, true, w);
 	}
 	uint8_t v = x->lwhen[ri];
 	if (v == 1 || v == 2) {
@@ -504,7 +490,7 @@ static int lua_when(rl_ctx *x, const rl_rule *r, bool *w)
 	}
 	int rc = p->lua_whens(p->lua, x, codes, cont, n, verdict, &done, x->f.err, sizeof x->f.err);
 	if (rc > 0)
-		return code_bool(x, &r->when, -1, true, w);
+		return rl_code_bool(x, &r->when, -1, true, w);
 	for (uint32_t k = 0; k < done; k++)
 		x->lwhen[idx[k]] = verdict[k] ? 2 : 1;
 	if (rc < 0) {
@@ -834,6 +820,8 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 			wrc = pred_any(x, r->when.fast_k, &w);
 		else if (fast == RL_FAST_COUPON) /* what the host call answers */
 			w = x->coupon[r->when.fast_k];
+		else if (r->when.kind == RC_LUA && p->lua_whens)
+			wrc = lua_when(x, r, rend, gmask, anon, ts, &w);
 		else
 			wrc = rl_code_bool(x, &r->when, -1, true, &w);
 		if (wrc) {

@@ -389,8 +389,6 @@ static void get_code(lfile_load *ld, lua_State *S, int idx, const char *key, rl_
 		}
 		code->kind = RC_LUA;
 		code->lua_ref = ref;
-		if (role == LR_WHEN) /* only ever a rule's */
-			code->fast = RL_FAST_LUA;
 		/* it may read anything: never "customer names only" */
 		code->uses = RL_N_CUSTOMER | RL_N_REQUEST | RL_N_ITEMS | RL_N_COUPON |
 			RL_N_SEGMENT | RL_N_VARIANT | RL_N_NET;

@@ -65,18 +65,6 @@ static const char *const item_fields[] = { "sku", "category", "qty", "price", "n
 
 #define NFIELDS(a) (sizeof a / sizeof a[0])
 
-/* The names the fill functions write, made once (lx->ref_keys): a
- * lua_setfield would hash the C string again for every field of every
- * request. */
-enum {
-	K_CTX = 1,
-	K_CUSTOMER = K_CTX + (int)NFIELDS(ctx_fields),
-	K_CUST,
-	K_ITEM = K_CUST + (int)NFIELDS(customer_fields),
-	K_INDEX = K_ITEM + ITEM_COPIED,
-	K_N
-};
-
 /* ---- values ------------------------------------------------------------- */
 
 static void push_value(lua_State *L, const expr_value *v)
@@ -380,23 +368,19 @@ static int ctx_fill(lua_State *L)
 
 	lua_settop(L, 2);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx_data);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_keys); /* 4 */
 	for (size_t i = 0; i < NFIELDS(ctx_fields); i++) {
-		lua_rawgeti(L, 4, K_CTX + (lua_Integer)i);
 		push_value(L, &x->vars[ctx_fields[i].vs]);
-		lua_rawset(L, 3);
+		lua_setfield(L, 3, ctx_fields[i].name);
 	}
-	lua_rawgeti(L, 4, K_CUSTOMER);
 	if (x->c)
 		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_cust);
 	else
 		lua_pushnil(L);
-	lua_rawset(L, 3);
+	lua_setfield(L, 3, "customer");
 	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx_mt);
-	lua_rawgeti(L, 4, K_INDEX);
 	lua_pushvalue(L, 3);
-	lua_rawset(L, -3);
-	lua_settop(L, 3);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
 	lx->ctx_filled = true;
 	lua_pushvalue(L, 2);
 	lua_gettable(L, 3);
@@ -419,17 +403,14 @@ static int cust_fill(lua_State *L)
 
 	lua_settop(L, 2);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_cust_data);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_keys); /* 4 */
 	for (size_t i = 0; i < NFIELDS(customer_fields); i++) {
-		lua_rawgeti(L, 4, K_CUST + (lua_Integer)i);
 		push_value(L, &x->vars[customer_fields[i].vs]);
-		lua_rawset(L, 3);
+		lua_setfield(L, 3, customer_fields[i].name);
 	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_cust_mt);
-	lua_rawgeti(L, 4, K_INDEX);
 	lua_pushvalue(L, 3);
-	lua_rawset(L, -3);
-	lua_settop(L, 3);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
 	lx->cust_filled = true;
 	lua_pushvalue(L, 2);
 	lua_gettable(L, 3);
@@ -544,11 +525,9 @@ static int item_fill(lua_State *L)
 	lua_settop(L, 2);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines);
 	lua_rawgeti(L, 3, 4 * (lua_Integer)i + 3); /* data: 4 */
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_keys); /* 5 */
 	for (int f = 0; f < ITEM_COPIED; f++) {
-		lua_rawgeti(L, 5, K_ITEM + f);
 		push_value(L, &iv[f]);
-		lua_rawset(L, 4);
+		lua_setfield(L, 4, item_fields[f]);
 	}
 	if (lx->nlines_filled == lx->lines_cap) {
 		size_t cap = lx->lines_cap ? 2 * lx->lines_cap : 16;
@@ -560,10 +539,9 @@ static int item_fill(lua_State *L)
 	}
 	lx->lines_filled[lx->nlines_filled++] = i;
 	lua_rawgeti(L, 3, 4 * (lua_Integer)i + 2);
-	lua_rawgeti(L, 5, K_INDEX);
 	lua_pushvalue(L, 4);
-	lua_rawset(L, -3);
-	lua_settop(L, 4);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
 	lua_pushvalue(L, 2);
 	lua_gettable(L, 4);
 	return 1;
@@ -782,24 +760,6 @@ static int init_body(lua_State *L)
 	lx->ref_lines = ref_top(L);
 	push_fn(L, lx, batch_body, 0);
 	lx->ref_batch = ref_top(L);
-	lua_createtable(L, K_N, 0);
-	for (size_t i = 0; i < NFIELDS(ctx_fields); i++) {
-		lua_pushstring(L, ctx_fields[i].name);
-		lua_rawseti(L, -2, K_CTX + (lua_Integer)i);
-	}
-	lua_pushliteral(L, "customer");
-	lua_rawseti(L, -2, K_CUSTOMER);
-	for (size_t i = 0; i < NFIELDS(customer_fields); i++) {
-		lua_pushstring(L, customer_fields[i].name);
-		lua_rawseti(L, -2, K_CUST + (lua_Integer)i);
-	}
-	for (int f = 0; f < ITEM_COPIED; f++) {
-		lua_pushstring(L, item_fields[f]);
-		lua_rawseti(L, -2, K_ITEM + f);
-	}
-	lua_pushliteral(L, "__index");
-	lua_rawseti(L, -2, K_INDEX);
-	lx->ref_keys = ref_top(L);
 	return 0;
 }
 

@@ -46,7 +46,6 @@ typedef struct rl_lua {
 	int ref_cust, ref_cust_mt, ref_cust_data, ref_cust_fill;
 	int ref_attr, ref_items;
 	int ref_item_dm, ref_item_fill, ref_item_ro, ref_item_ts; /* shared by lines */
-	int ref_keys;           /* field names the fill functions write */
 	int ref_batch;          /* the batch driver (lua_ctx.c, "batches") */
 	int ref_lines;          /* line i: [4i+1] proxy [4i+2] metatable [4i+3] data [4i+4] fill */
 	const void *ctx_ptr;    /* the ctx proxy, to check methods' self */

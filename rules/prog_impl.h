@@ -33,10 +33,7 @@ typedef struct rl_code {
 	uint32_t fast;
 	uint32_t fast_k;
 } rl_code;
-enum { RL_FAST_NONE = 0, RL_FAST_EXPR, RL_FAST_ANY, RL_FAST_COUPON,
-	/* a Lua rule's `when` (rules/load_lua.c): rl_code_bool_slow asks it
-	 * with the rules after it in one batch (rules/eval.c, lua_when) */
-	RL_FAST_LUA };
+enum { RL_FAST_NONE = 0, RL_FAST_EXPR, RL_FAST_ANY, RL_FAST_COUPON };
 
 /* `needs` bits given to names and host functions. */
 #define RL_N_CUSTOMER 0x01u  /* customer names */
