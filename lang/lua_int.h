@@ -32,7 +32,6 @@ struct luasb {
 	bool mem_tripped;
 	bool blocked_tripped;
 	char trip_where[96];  /* "file.lua:LINE" where the budget ran out */
-	int where_ref;        /* luasb_set_where: the function a failure names */
 	/* registry references */
 	int ref_base;         /* R: the real base table (never reachable by scripts) */
 	int ref_roots;        /* functions kept during the running load */

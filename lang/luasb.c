@@ -130,31 +130,12 @@ int luasb_blocked(lua_State *L, const char *what)
 static void arm(luasb *sb)
 {
 	sb->in_call = true;
-	sb->where_ref = 0;
 	sb->instr_used = 0;
 	sb->debt = 0;
 	sb->instr_tripped = sb->mem_tripped = sb->blocked_tripped = false;
 	sb->mem_hit = sb->strcap_hit = false;
 	sb->trip_where[0] = '\0';
 	lua_sethook(sb->L, sb_hook, LUA_MASKCOUNT, sb->hook_every);
-}
-
-void luasb_rearm(lua_State *L)
-{
-	luasb *sb = luasb_from(L);
-
-	if (!sb->in_call || sb->instr_tripped)
-		return;
-	sb->instr_used = 0;
-	sb->debt = 0;
-	/* restarts the hook's own count too: the next function gets a whole
-	 * period before its first charge */
-	lua_sethook(L, sb_hook, LUA_MASKCOUNT, sb->hook_every);
-}
-
-void luasb_set_where(luasb *sb, int ref)
-{
-	sb->where_ref = ref;
 }
 
 static void disarm(luasb *sb)
@@ -561,7 +542,7 @@ luasb_status luasb_pcall(luasb *sb, int ref, int nargs, char *err, size_t errsz)
 		char where[300];
 		lua_Debug ar;
 
-		lua_rawgeti(L, LUA_REGISTRYINDEX, sb->where_ref > 0 ? sb->where_ref : ref);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
 		if (lua_getinfo(L, ">S", &ar))
 			snprintf(where, sizeof where, "%s:%d", ar.short_src,
 				ar.linedefined > 0 ? ar.linedefined : 1);

@@ -100,18 +100,6 @@ luasb_status luasb_call(luasb *sb, int ref, int nargs, char *err, size_t errsz);
 void luasb_push_fn(luasb *sb, int ref);
 luasb_status luasb_pcall(luasb *sb, int ref, int nargs, char *err, size_t errsz);
 
-/* Batches: a host C function called by luasb_pcall that calls several
- * script functions in turn (lua_call, unprotected inside the one protected
- * call) gives each its own instruction budget with luasb_rearm() before
- * calling it (nothing happens once the budget has run out: the failure
- * stays sticky), and names it with luasb_set_where() so that a failure
- * reads as if that function had been called alone ("file:LINE" of its
- * definition where the error itself has no position). A batch is one
- * call for luasb_fns_pure's purposes: upvalues are put back after it, so
- * a host batches only when luasb_fns_pure() holds. */
-void luasb_rearm(lua_State *L);
-void luasb_set_where(luasb *sb, int ref);
-
 /* For host C functions that do work proportional to `cost` elements:
  * charge it to the running call's instruction budget; raises (does not
  * return) when the budget is exceeded. */

@@ -182,17 +182,6 @@ static void commit(rl_ctx *x, uint32_t n, int64_t total)
 
 static __attribute__((noinline)) int apply_general(rl_ctx *x, const rl_rule *r, int64_t *given);
 
-/* A Lua items function on every line in one protected call (rules/lua_ctx.c,
- * "batches"): 1 and *mask, 0 when it cannot batch, -1 on the error of the
- * first line that fails, the one a loop of calls would have met. */
-static __attribute__((noinline)) int lua_mask(rl_ctx *x, const rl_discount *dk, uint32_t n, uint64_t *mask)
-{
-	if (n > 64 || !x->p->lua_mask)
-		return 0;
-	int rc = x->p->lua_mask(x->p->lua, &dk->items, x, mask, x->f.err, sizeof x->f.err);
-	return rc == 0 ? 1 : rc < 0 ? -1 : 0;
-}
-
 /* The eligible lines as a mask when that costs nothing much: a shared
  * predicate with the 64-line memo, or no `items:` on a basket of at most 64
  * lines. 1 and *mask; 0 when the line-by-line path must ask; -1 on a
@@ -205,8 +194,6 @@ static inline int elig_mask(rl_ctx *x, const rl_discount *dk, uint32_t n, uint64
 			return 0;
 		return rl_pred_mask(x, (uint32_t)dk->items_pred, mask) ? -1 : 1;
 	}
-	if (dk->items.kind == RC_LUA)
-		return lua_mask(x, dk, n, mask);
 	if (dk->items.kind != RC_NONE || n > 64)
 		return 0;
 	*mask = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
@@ -293,16 +280,9 @@ static int apply_general(rl_ctx *x, const rl_rule *r, int64_t *given)
 	uint32_t n = b->nitems;
 	*given = 0;
 	bool none = true; /* no eligible line */
-	uint64_t m;
-	int mk;
 	if (dk->items_pred >= 0 && x->pbits) {
+		uint64_t m;
 		if (rl_pred_mask(x, (uint32_t)dk->items_pred, &m))
-			return -1;
-		for (uint32_t i = 0; i < n; i++)
-			x->elig[i] = m >> i & 1;
-		none = m == 0;
-	} else if (dk->items.kind == RC_LUA && (mk = lua_mask(x, dk, n, &m)) != 0) {
-		if (mk < 0)
 			return -1;
 		for (uint32_t i = 0; i < n; i++)
 			x->elig[i] = m >> i & 1;

@@ -346,7 +346,6 @@ static int ctx_init(rl_ctx *x, const program *p, const rl_customer *c, const rl_
 	x->lua_mark = NULL;
 	x->f.item = NULL;
 	x->pmemo = NULL;
-	x->lwhen = NULL;
 	x->f.scratch_used = 0;
 	x->f.err[0] = 0;
 	/* one piece, carved: the sizes rl_evaluate's estimate adds up */
@@ -424,87 +423,6 @@ static inline bool rule_gated(const rl_rule *r, uint16_t mask)
 /* ---- phase 2 -------------------------------------------------------------- */
 
 /* floor or refuse: points and bonus may come out as floats (floored) */
-/* The gates of a rule other than the one the loop of rl_evaluate is at
- * (the same tests, in the same order): may its `when` be asked? */
-static bool gates_pass(const rl_ctx *x, const rl_rule *r, uint16_t gmask, bool anon, int64_t ts)
-{
-	if (!rule_gated(r, gmask))
-		return true;
-	if (anon && (r->points_only || r->has_limit))
-		return false;
-	for (uint32_t s = 0; s < r->nsegs; s++)
-		if (x->seg[r->segs[s]] != 1)
-			return false;
-	if (r->experiment != -1) {
-		int var = r->experiment >= 0 ? x->variant[r->experiment] : -1;
-		if (var < 0 || (r->variant >= 0 && var != r->variant))
-			return false;
-	}
-	return !r->has_limit || limit_allows(r, x->c, ts);
-}
-
-/* A Lua `when`, asked together with the Lua `when`s of the rules after it
- * that pass their gates (rules/lua_ctx.c, "batches"): one protected call
- * for the run instead of one each. Asking a `when` early changes nothing
- * (a function cannot keep state: the batch needs luasb_fns_pure), as long
- * as nothing a `when` reads changes in between: the run stops after the
- * first true `when` of a rule with a discount or `stop` (the loop applies
- * it first) and at the first rule whose `when` is not Lua (it may fire
- * with a discount). Answers are kept in x->lwhen for the loop to find:
- * 1 false, 2 true, 3 failed (message in x->lwhen_err), as if each rule had
- * been asked when the loop came to it. */
-#define LWHEN_RUN 64
-static __attribute__((noinline)) int lua_when(rl_ctx *x, const rl_rule *r, const rl_rule *rend,
-	uint16_t gmask, bool anon, int64_t ts, bool *w)
-{
-	const program *p = x->p;
-	uint32_t ri = (uint32_t)(r - p->rules);
-	if (!x->lwhen) {
-		x->lwhen = arena_calloc(x->mem, p->nrules + 1, 1);
-		if (!x->lwhen)
-			return rl_code_bool(x, &r->when, -1, true, w);
-	}
-	uint8_t v = x->lwhen[ri];
-	if (v == 1 || v == 2) {
-		*w = v == 2;
-		return 0;
-	}
-	if (v == 3) {
-		snprintf(x->f.err, sizeof x->f.err, "%s", x->lwhen_err);
-		x->lwhen[ri] = 0;
-		return -1;
-	}
-	const rl_code *codes[LWHEN_RUN];
-	uint8_t cont[LWHEN_RUN], verdict[LWHEN_RUN];
-	uint32_t idx[LWHEN_RUN], n = 0, done = 0;
-	for (const rl_rule *q = r; q < rend && n < LWHEN_RUN; q++) {
-		if (q != r) {
-			if (!gates_pass(x, q, gmask, anon, ts))
-				continue;
-			if (q->when.kind != RC_LUA)
-				break;
-		}
-		codes[n] = &q->when;
-		cont[n] = !q->has_discount && !q->stop;
-		idx[n++] = (uint32_t)(q - p->rules);
-	}
-	int rc = p->lua_whens(p->lua, x, codes, cont, n, verdict, &done, x->f.err, sizeof x->f.err);
-	if (rc > 0)
-		return rl_code_bool(x, &r->when, -1, true, w);
-	for (uint32_t k = 0; k < done; k++)
-		x->lwhen[idx[k]] = verdict[k] ? 2 : 1;
-	if (rc < 0) {
-		if (done == 0)
-			return -1;
-		/* a later rule's failure: its warning when the loop comes to it */
-		x->lwhen_err = arena_strndup(x->mem, x->f.err, strlen(x->f.err));
-		if (x->lwhen_err)
-			x->lwhen[idx[done]] = 3;
-	}
-	*w = x->lwhen[ri] == 2;
-	return 0;
-}
-
 static int to_points(rl_ctx *x, const expr_value *v, int64_t *out)
 {
 	if (v->t == EV_INT) {
@@ -820,8 +738,6 @@ void rl_evaluate(const program *p, const rl_customer *cust, const rl_basket *b,
 			wrc = pred_any(x, r->when.fast_k, &w);
 		else if (fast == RL_FAST_COUPON) /* what the host call answers */
 			w = x->coupon[r->when.fast_k];
-		else if (r->when.kind == RC_LUA && p->lua_whens)
-			wrc = lua_when(x, r, rend, gmask, anon, ts, &w);
 		else
 			wrc = rl_code_bool(x, &r->when, -1, true, &w);
 		if (wrc) {

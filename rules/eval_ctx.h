@@ -28,10 +28,6 @@ typedef struct rl_ctx {
 	int64_t *w;
 	int64_t *wt;              /* weights handed to rl_share (a copy) */
 	uint32_t *idx;
-	/* Lua `when`s asked ahead, by rule (rules/eval.c lua_when): NULL
-	 * until the first; 0 not asked, 1 false, 2 true, 3 failed */
-	uint8_t *lwhen;
-	const char *lwhen_err;
 	const void *lua_mark;     /* NULL at set-up; the Lua bridge marks the
 	                           * request it has filled (rules/lua_ctx.c) */
 	uint8_t *pmemo;           /* npreds × nitems: 0 unknown, 1 false, 2 true */

@@ -807,8 +807,6 @@ static rl_lua *bridge(rl_loader *L, const char *file)
 	}
 	p->lua = lx;
 	p->lua_call = rl_lua_call;
-	p->lua_mask = rl_lua_mask;
-	p->lua_whens = rl_lua_whens;
 	p->lua_free = rl_lua_free;
 	return lx;
 }

@@ -195,7 +195,6 @@ static int memo_fn(rl_lua *lx, const void *fn)
 
 /* The proxy of line i, made on first use (allocates: inside a call). */
 static void make_line(lua_State *L, rl_lua *lx, uint32_t i);
-static int batch_body(lua_State *L);
 
 static void push_item(lua_State *L, rl_lua *lx, uint32_t i)
 {
@@ -758,8 +757,6 @@ static int init_body(lua_State *L)
 	}
 	lua_newtable(L);
 	lx->ref_lines = ref_top(L);
-	push_fn(L, lx, batch_body, 0);
-	lx->ref_batch = ref_top(L);
 	return 0;
 }
 
@@ -934,10 +931,16 @@ static int ref_fn(rl_lua *lx, lua_State *L, int ref)
 	return luasb_fns_pure(lx->sb) ? lx->fn_of_ref[ref] - 2 : -1;
 }
 
-/* Before any call for the request x: the data tables brought up to date. */
-static int enter(rl_lua *lx, lua_State *L, rl_ctx *x, char *err, size_t errsz)
+int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
+	expr_value *out, char *err, size_t errsz)
 {
+	rl_lua *lx = lua;
+	rl_ctx *x = ctxp;
 	rl_ctx *saved = lx->x;
+	lua_State *L = luasb_state(lx->sb);
+	rl_lua_role role = code->lua_ref > 0 && (size_t)code->lua_ref < lx->nroles
+		? (rl_lua_role)lx->roles[code->lua_ref] : LR_WHEN;
+	int nargs = 1, t, rc = 0, fn = -1;
 
 	if (!lua_checkstack(L, 8)) {
 		snprintf(err, errsz, "Lua stack exhausted");
@@ -954,22 +957,6 @@ static int enter(rl_lua *lx, lua_State *L, rl_ctx *x, char *err, size_t errsz)
 		snprintf(err, errsz, "Lua called for another request during a call");
 		return -1;
 	}
-	return 0;
-}
-
-int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
-	expr_value *out, char *err, size_t errsz)
-{
-	rl_lua *lx = lua;
-	rl_ctx *x = ctxp;
-	rl_ctx *saved = lx->x;
-	lua_State *L = luasb_state(lx->sb);
-	rl_lua_role role = code->lua_ref > 0 && (size_t)code->lua_ref < lx->nroles
-		? (rl_lua_role)lx->roles[code->lua_ref] : LR_WHEN;
-	int nargs = 1, t, rc = 0, fn = -1;
-
-	if (enter(lx, L, x, err, errsz))
-		return -1;
 	if (item >= 0) {
 		fn = ref_fn(lx, L, code->lua_ref);
 
@@ -1037,170 +1024,4 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 	}
 	lua_pop(L, 1);
 	return rc;
-}
-
-/* ---- batches ---------------------------------------------------------------
- *
- * A protected call costs ~800 instructions before the function does
- * anything (arming the budget, setjmp, the hook): coffee-club asked ~50 a
- * basket. A batch is one protected call of batch_body, a C function that
- * calls several of the program's functions in turn, each with its own
- * instruction budget (luasb_rearm) and named in a failure as if called
- * alone (luasb_set_where): a discount's items over every line of the
- * basket, or a run of rules' `when`s. Only when no function of the program
- * can assign an upvalue (luasb_fns_pure): upvalues are put back after a
- * protected call, so in a batch a function could otherwise see what an
- * earlier one of the batch left there. A wrong result type ends the batch
- * without an error (the caller words it as for a single call). */
-
-enum { BT_ITEMS = 1, BT_WHENS };
-
-typedef struct rl_batch {
-	int kind;
-	/* BT_ITEMS: ref on lines [0, n); fn its memo id or -1 */
-	int ref, fn;
-	/* BT_WHENS: refs[0, n) in order; stop after a true one unless cont */
-	const rl_code *const *codes;
-	const uint8_t *cont;
-	uint8_t *verdict;
-	uint32_t n;
-	uint32_t cur;      /* the entry running, or where it stopped */
-	uint64_t mask;     /* BT_ITEMS: lines where it holds */
-	int bad_type;      /* a wrong result type at `cur`, or -1 */
-	bool stopped;      /* BT_WHENS: stopped after a true at `cur` */
-} rl_batch;
-
-static int batch_body(lua_State *L)
-{
-	rl_lua *lx = bridge_of(L);
-	rl_batch *bt = lua_touserdata(L, 1);
-	bool first = true;
-
-	lua_settop(L, 0);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx); /* 1 */
-	for (uint32_t k = 0; k < bt->n; k++) {
-		int ref = bt->kind == BT_ITEMS ? bt->ref : bt->codes[k]->lua_ref;
-		uint64_t imp = lx->impure;
-		if (bt->kind == BT_ITEMS && bt->fn >= 0) {
-			int m = memo_get(lx, bt->fn, k, 2);
-			if (m) {
-				if (m == 2)
-					bt->mask |= (uint64_t)1 << k;
-				continue;
-			}
-		}
-		bt->cur = k;
-		if (!first)
-			luasb_rearm(L);
-		first = false;
-		luasb_set_where(lx->sb, ref);
-		lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-		if (bt->kind == BT_ITEMS) {
-			push_item(L, lx, k);
-			lua_pushvalue(L, 1);
-			lua_call(L, 2, 1);
-		} else {
-			lua_pushvalue(L, 1);
-			lua_call(L, 1, 1);
-		}
-		int t = lua_type(L, -1);
-		if (t != LUA_TBOOLEAN && t != LUA_TNIL) {
-			bt->bad_type = t;
-			return 0;
-		}
-		bool v = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-		if (bt->kind == BT_ITEMS) {
-			if (v)
-				bt->mask |= (uint64_t)1 << k;
-			if (bt->fn >= 0 && imp == lx->impure)
-				memo_put(lx, bt->fn, k, 2, t == LUA_TNIL ? 3 : v ? 2 : 1);
-		} else {
-			bt->verdict[k] = v;
-			if (v && !bt->cont[k]) {
-				bt->stopped = true;
-				return 0;
-			}
-		}
-	}
-	bt->cur = bt->n;
-	return 0;
-}
-
-/* 0 ran (bt filled), -1 failed at bt->cur (err), 1 not batched here */
-static int batch_run(rl_lua *lx, rl_ctx *x, rl_batch *bt, int where, char *err, size_t errsz)
-{
-	lua_State *L = luasb_state(lx->sb);
-
-	if (lx->x || !luasb_fns_pure(lx->sb) || !lx->ref_batch)
-		return 1;
-	if (enter(lx, L, x, err, errsz))
-		return -1;
-	bt->cur = 0;
-	bt->mask = 0;
-	bt->bad_type = -1;
-	bt->stopped = false;
-	luasb_push_fn(lx->sb, lx->ref_batch);
-	lua_pushlightuserdata(L, bt);
-	lx->x = x;
-	luasb_status st = luasb_pcall(lx->sb, where, 1, err, errsz);
-	lx->x = NULL;
-	if (st != LUASB_OK)
-		return -1;
-	lua_pop(L, 1);
-	return 0;
-}
-
-int rl_lua_mask(void *lua, const rl_code *code, void *ctxp, uint64_t *mask, char *err, size_t errsz)
-{
-	rl_lua *lx = lua;
-	rl_ctx *x = ctxp;
-	uint32_t n = x->b ? x->b->nitems : 0;
-	rl_batch bt;
-
-	if (n > 64)
-		return 1;
-	memset(&bt, 0, sizeof bt);
-	bt.kind = BT_ITEMS;
-	bt.ref = code->lua_ref;
-	bt.fn = ref_fn(lx, luasb_state(lx->sb), code->lua_ref);
-	bt.n = n;
-	int rc = batch_run(lx, x, &bt, code->lua_ref, err, errsz);
-	if (rc)
-		return rc;
-	if (bt.bad_type >= 0) {
-		snprintf(err, errsz, "'%s' must return true, false or nil, not %s",
-			role_name(LR_ITEMS), lua_typename(luasb_state(lx->sb), bt.bad_type));
-		return -1;
-	}
-	*mask = bt.mask;
-	return 0;
-}
-
-int rl_lua_whens(void *lua, void *ctxp, const rl_code *const *codes, const uint8_t *cont,
-	uint32_t n, uint8_t *verdict, uint32_t *done, char *err, size_t errsz)
-{
-	rl_lua *lx = lua;
-	rl_batch bt;
-
-	memset(&bt, 0, sizeof bt);
-	bt.kind = BT_WHENS;
-	bt.codes = codes;
-	bt.cont = cont;
-	bt.verdict = verdict;
-	bt.n = n;
-	int rc = batch_run(lx, ctxp, &bt, codes[0]->lua_ref, err, errsz);
-	if (rc == 1)
-		return 1;
-	*done = bt.cur;
-	if (rc)
-		return -1;
-	if (bt.bad_type >= 0) {
-		snprintf(err, errsz, "'%s' must return true, false or nil, not %s",
-			role_name(LR_WHEN), lua_typename(luasb_state(lx->sb), bt.bad_type));
-		return -1;
-	}
-	if (bt.stopped)
-		*done = bt.cur + 1;
-	return 0;
 }

@@ -46,7 +46,6 @@ typedef struct rl_lua {
 	int ref_cust, ref_cust_mt, ref_cust_data, ref_cust_fill;
 	int ref_attr, ref_items;
 	int ref_item_dm, ref_item_fill, ref_item_ro, ref_item_ts; /* shared by lines */
-	int ref_batch;          /* the batch driver (lua_ctx.c, "batches") */
 	int ref_lines;          /* line i: [4i+1] proxy [4i+2] metatable [4i+3] data [4i+4] fill */
 	const void *ctx_ptr;    /* the ctx proxy, to check methods' self */
 	/* the request the data tables hold (see begin_request) */
@@ -70,10 +69,6 @@ int rl_lua_ctx_init(rl_lua *lx, char *err, size_t errsz);
 int rl_lua_call(void *lua, const rl_code *code, void *ctx, int item,
 	expr_value *out, char *err, size_t errsz);
 void rl_lua_free(void *lua);
-/* program.lua_mask and program.lua_whens (rules/prog_impl.h): batches. */
-int rl_lua_mask(void *lua, const rl_code *code, void *ctx, uint64_t *mask, char *err, size_t errsz);
-int rl_lua_whens(void *lua, void *ctx, const rl_code *const *codes, const uint8_t *cont,
-	uint32_t n, uint8_t *verdict, uint32_t *done, char *err, size_t errsz);
 /* Failures of the program's Lua calls by kind since it loaded
  * (out[LUASB_FAIL_INSTR..LUASB_FAIL_ERROR]; out[0] unused), for the
  * engine's stats and its log-each-kind-once. false when the program has no

@@ -183,20 +183,6 @@ typedef struct rl_tz {
 typedef int (*rl_lua_call_fn)(void *lua, const rl_code *code, void *ctx, int item,
 	expr_value *out, char *err, size_t errsz);
 
-/* Lua batches (rules/lua_ctx.c, "batches"): many functions in one
- * protected call. Both return 1 when they cannot batch (the caller then
- * asks one function at a time through lua_call, with the same meaning).
- * lua_mask: the items function `code` on every line of a basket of at most
- * 64 lines, in order: 0 and *mask, or -1 at the first line that fails
- * (err as lua_call words it). lua_whens: the `when`s codes[0..n) in order,
- * stopping after the first true one whose cont[] is 0: 0 with
- * verdict[0..*done) (1 true, 0 false or nil), or -1 with verdict[0..*done)
- * and entry *done failed (err). */
-typedef int (*rl_lua_mask_fn)(void *lua, const rl_code *code, void *ctx, uint64_t *mask,
-	char *err, size_t errsz);
-typedef int (*rl_lua_whens_fn)(void *lua, void *ctx, const rl_code *const *codes,
-	const uint8_t *cont, uint32_t n, uint8_t *verdict, uint32_t *done, char *err, size_t errsz);
-
 struct program {
 	arena mem;               /* names and tables: lives as long as the program */
 	const char *name;
@@ -227,8 +213,6 @@ struct program {
 	uint32_t nsegs_request;  /* segments that need the request */
 	void *lua;               /* Lua state, owned by rules/load_lua.c */
 	rl_lua_call_fn lua_call;
-	rl_lua_mask_fn lua_mask;  /* NULL: no batches */
-	rl_lua_whens_fn lua_whens;
 	void (*lua_free)(void *lua);
 	rl_pred *preds;
 	uint32_t npreds, cappreds;

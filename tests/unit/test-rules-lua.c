@@ -777,83 +777,6 @@ static void caches(void)
 	rmprog(d);
 }
 
-
-/* ---- batches ------------------------------------------------------------- */
-
-/* The `when`s of a run of rules go to Lua in one protected call, a
- * discount's items over every line in one: each function keeps its own
- * budget, a failure is its own rule's warning at its place, and a
- * discount is applied before the `when`s after it are asked. */
-static void batches(void)
-{
-	char *d = mkprog("batch");
-	prog_errors e;
-	rl_item it;
-	rl_basket b;
-	rl_customer c;
-	rl_outcome o;
-	arena m;
-	char sku[8], chan[8];
-
-	write_file(d, "program.yaml", HEAD);
-	/* c and d each run ~600,000 instructions (a MOVE and a FORLOOP per
-	 * turn): together more than one budget of 1,000,000 */
-	write_file(d, "rules.lua",
-		"local function heavy() local y = 0 for i = 1, 300000 do y = i end return y > 0 end\n"
-		"rule { name = 'a', when = function(ctx) return false end, bonus_points = 1 }\n"
-		"rule { name = 'b', when = function(ctx) return true end, bonus_points = 2 }\n"
-		"rule { name = 'c', when = function(ctx) return heavy() end, bonus_points = 4 }\n"
-		"rule { name = 'd', when = function(ctx) return heavy() end, bonus_points = 8 }\n"
-		"rule { name = 'e', when = function(ctx)\n  error('late')\nend, bonus_points = 16 }\n"
-		"rule { name = 'f', when = function(ctx) return nil end, bonus_points = 32 }\n"
-		"rule { name = 'g', when = function(ctx) return true end, discount = { percent = 10 } }\n"
-		"rule { name = 'h', when = function(ctx) return ctx.net == 27000 end, bonus_points = 64 }\n"
-		"rule { name = 'i', discount = { percent = 10, items = function(item) return 1 end } }\n"
-		"rule { name = 'j', when = function(ctx) return 'yes' end, bonus_points = 128 }\n"
-		"rule { name = 'k', when = function(ctx) return ctx.net == 27000 end, bonus_points = 256 }\n");
-	program *p = load(d, &e);
-	ok(p != NULL, "batch program loads");
-	if (!p)
-		return;
-	memset(&c, 0, sizeof c);
-	c.id = S("C-1");
-	c.exists = true;
-	arena_init(&m, 1 << 16, 0);
-	strcpy(sku, "AAA");
-	strcpy(chan, "app");
-	one_line(&b, &it, sku, chan, 30000);
-	for (int round = 0; round < 2; round++) {
-		arena_reset(&m);
-		rl_evaluate(p, &c, &b, &m, &o);
-		is_int(o.status, RL_OK, "round %d: the request succeeds", round);
-		/* b 2 + c 4 + d 8 + h 64 + k 256 (g took 10% of 30000: net 27000;
-		 * i failed and took nothing) */
-		is_int(o.earned, 334, "round %d: the rules that hold, each within its own budget", round);
-		is_int(o.total, 27000, "round %d: only g's discount", round);
-		is_int(o.nwarnings, 3, "round %d: three warnings", round);
-		const char *want[][2] = {
-			{ "e", "rules.lua:7: late" },
-			{ "i", "'items' must return true, false or nil, not number" },
-			{ "j", "'when' must return true, false or nil, not string" },
-		};
-		for (uint32_t k = 0; k < o.nwarnings && k < 3; k++) {
-			is_str(program_rule_name(p, (uint32_t)o.warnings[k].rule), want[k][0], "round %d: warning %u's rule", round, k);
-			is_str(o.warnings[k].message, want[k][1], "round %d: warning %u", round, k);
-		}
-	}
-	{
-		/* e raised once a request: counted once each, not again when its
-		 * rule's turn came */
-		uint64_t f[LUASB_NSTATUS];
-		ok(program_lua_failures(p, f) && f[LUASB_FAIL_ERROR] == 2 && f[LUASB_FAIL_INSTR] == 0,
-			"failures: error %llu instr %llu", (unsigned long long)f[LUASB_FAIL_ERROR],
-			(unsigned long long)f[LUASB_FAIL_INSTR]);
-	}
-	program_free(p);
-	arena_free(&m);
-	rmprog(d);
-}
-
 int main(void)
 {
 	if (!mkdtemp(tmpl_root)) {
@@ -865,7 +788,6 @@ int main(void)
 	warnings();
 	ctx_fields();
 	caches();
-	batches();
 	rmdir(tmpl_root);
 	return tap_done();
 }
