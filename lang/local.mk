@@ -29,6 +29,12 @@ TESTS += tests/unit/test-expr-agg
 tests_unit_test_expr_agg_SOURCES = tests/unit/test-expr-agg.c tests/unit/tap.h
 tests_unit_test_expr_agg_LDADD = $(LANG_LIBS)
 
+# Issue 3's "no allocation on the evaluation path", counted.
+check_PROGRAMS += tests/unit/test-expr-noalloc
+TESTS += tests/unit/test-expr-noalloc
+tests_unit_test_expr_noalloc_SOURCES = tests/unit/test-expr-noalloc.c tests/unit/tap.h tests/unit/test-expr-env.h
+tests_unit_test_expr_noalloc_LDADD = $(LANG_LIBS)
+
 # Expression language: speed against hand-written C (run by hand, not a test).
 noinst_PROGRAMS += bench/bench-expr
 bench_bench_expr_SOURCES = bench/bench-expr.c
