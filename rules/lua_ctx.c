@@ -883,14 +883,28 @@ static void begin_request(rl_lua *lx, lua_State *L, rl_ctx *x)
  * own string. */
 _Static_assert(VS_DSLP == VS_TIER + 5, "the slots compared are VS_TIER..VS_DSLP");
 
+static bool val_differ(const expr_value *a, const expr_value *b)
+{
+	if (a->t != b->t)
+		return true;
+	/* only the bytes the type uses: the evaluator writes values field by
+	 * field (rl_set_bool, rl_set_null), so the rest of the union is
+	 * whatever was there before */
+	switch (a->t) {
+	case EV_NULL: return false;
+	case EV_BOOL: return a->u.b != b->u.b;
+	case EV_STR: return a->u.s.p != b->u.s.p || a->u.s.n != b->u.s.n;
+	case EV_LIST: return a->u.l.v != b->u.l.v || a->u.l.n != b->u.l.n;
+	default: return a->u.i != b->u.i; /* int, or a float's bits */
+	}
+}
+
 static bool vars_differ(const rl_lua *lx, const rl_ctx *x)
 {
 	const expr_value *a = x->vars + VS_TIER, *b = lx->shadow + VS_TIER;
 
-	/* written out: gcc keeps a loop here, at ~50 instructions a call */
-#define VS_DIFF(k) ((uint64_t)(a[k].t ^ b[k].t) | (uint64_t)(a[k].u.i ^ b[k].u.i))
-	return (VS_DIFF(0) | VS_DIFF(1) | VS_DIFF(2) | VS_DIFF(3) | VS_DIFF(4) | VS_DIFF(5)) != 0;
-#undef VS_DIFF
+	return val_differ(&a[0], &b[0]) || val_differ(&a[1], &b[1]) || val_differ(&a[2], &b[2])
+		|| val_differ(&a[3], &b[3]) || val_differ(&a[4], &b[4]) || val_differ(&a[5], &b[5]);
 }
 
 /* ---- the call ------------------------------------------------------------- */

@@ -27,9 +27,7 @@ endif
 if FUZZING
 # ctl_import.c is included by the target itself (its line parser is static)
 tests_fuzz_fuzz_import_SOURCES = tests/fuzz/fuzz-import.c \
-	engine/decode.c engine/request.c lang/arena.c \
-	engine/store_sqlite.c engine/store_schema.c engine/store_customer.c \
-	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c
+	engine/decode.c engine/request.c lang/arena.c $(STORE_SOURCES)
 tests_fuzz_fuzz_import_CFLAGS = $(engine_libengine_a_CFLAGS) $(FUZZ_CFLAGS) -Wno-string-concatenation
 tests_fuzz_fuzz_import_LDFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_import_LDADD = $(YAJL_LIBS) $(SQLITE_LIBS) $(EVENT_LIBS) $(XXHASH_LIBS) -lpthread -lm
