@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include "engine/config.h"
+#include "lang/oneline.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -73,7 +74,9 @@ static void cfg_fail(cfg_parser *cp, yaml_mark_t m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	snprintf(cp->err, cp->errsz, "%s:%zu:%zu: %s", cp->file, m.line + 1, m.column + 1, msg);
+	char line[sizeof msg * 4];
+	oneline(line, sizeof line, msg);
+	snprintf(cp->err, cp->errsz, "%s:%zu:%zu: %s", cp->file, m.line + 1, m.column + 1, line);
 }
 
 /* Next event; false (and the error set) on a YAML syntax error. */

@@ -9,7 +9,7 @@ LANG_EXPR_SOURCES = \
 	lang/expr_compile.c lang/expr_code.c lang/expr_eval.c lang/expr_value.c \
 	lang/expr_builtin.c lang/expr_env.c
 lang_liblang_a_SOURCES = \
-	lang/arena.c lang/arena.h \
+	lang/arena.c lang/arena.h lang/oneline.h \
 	$(LANG_EXPR_SOURCES)
 lang_liblang_a_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS)
 LANG_LIBS = lang/liblang.a $(LUA_LIBS) -lm

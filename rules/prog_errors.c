@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lang/oneline.h"
 #include "rules/prog_impl.h"
 
 /* Collect a few more than we report: the ones kept are the first after
@@ -28,9 +29,11 @@ void rl_err_add(prog_errors *errs, const char *file, int line, int col, const ch
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
+	char one[sizeof buf * 4];
+	oneline(one, sizeof one, buf);
 	prog_error *e = &errs->v[errs->n];
 	e->file = strdup(file ? file : "");
-	e->message = strdup(buf);
+	e->message = strdup(one);
 	e->line = line > 0 ? line : 1;
 	e->col = col > 0 ? col : 1;
 	if (!e->file || !e->message) {

@@ -122,6 +122,9 @@ int main(void)
 	bad("admin_uids: [0, root]\n", "1:17: admin_uids[1] must be an integer from 0 to 4294967294");
 	bad("lua: 5\n", "1:6: lua must be a mapping {instructions: N, memory_kb: N}");
 	bad("lua:\n  instructions: 5000\n  stack: 3\n", "3:3: unknown key lua.stack");
+	/* a complex key spanning lines (found by fuzz-config): the error stays
+	 * one line, the key's line break escaped */
+	bad("? rules\n\n  - 0..", "1:3: unknown key rules\\n- 0..");
 	bad("lua: {instructions: 10}\n", "1:21: lua.instructions must be an integer from 1000 to 1000000000000");
 	bad("socket: [a]\n", "1:9: socket must be a string");
 	bad("- a\n- b\n", "1:1: the config must be one mapping of settings");

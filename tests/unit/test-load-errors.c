@@ -56,6 +56,12 @@ static void test_files(void)
 		"a Lua rule table with a wrong key: a load error in that file");
 	is_str(tr_errors_dir("/nonexistent/prog"),
 		"/nonexistent/prog:1:1: cannot open the program: No such file or directory", "missing path");
+	/* a YAML complex key spanning lines: the message stays one line, the
+	 * key's line break escaped (lang/oneline.h) */
+	const char *ck = tr_write("program.yaml", "rules:\n  - name: a\n    ? when\n\n      - x\n    : true\n    points: 1\n", NULL);
+	is_str(tr_errors_dir(ck), "program.yaml:3:7: unknown key 'when\\n- x' in rule",
+		"a key over two lines is quoted on one");
+	tr_cleanup(ck);
 	const char *d = tr_write("other.yaml", "rules: []\n", NULL);
 	is_str(tr_errors_dir(d), "program.yaml:1:1: cannot open: No such file or directory",
 		"a directory needs program.yaml");
