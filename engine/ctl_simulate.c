@@ -199,6 +199,15 @@ static void print_json(const side *a, const side *b, const run *rn)
 
 /* ---- the run ------------------------------------------------------------ */
 
+/* A line as getline() read it, without its line ending (\n or \r\n). */
+static size_t chomp(const char *line, ssize_t len)
+{
+	size_t n = (size_t)len;
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	return n;
+}
+
 static int simulate_file(FILE *in, const char *file, side *a, side *b, run *rn)
 {
 	arena mem;
@@ -209,9 +218,7 @@ static int simulate_file(FILE *in, const char *file, side *a, side *b, run *rn)
 	int64_t lineno = 0;
 	while ((len = getline(&line, &cap, in)) >= 0) {
 		lineno++;
-		size_t n = (size_t)len;
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			n--;
+		size_t n = chomp(line, len);
 		if (n == 0)
 			continue;
 		rn->lines++;
@@ -270,9 +277,7 @@ static int seed(const char *file, side *a, side *b)
 	int rc = 0;
 	while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
-		size_t n = (size_t)len;
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			n--;
+		size_t n = chomp(line, len);
 		if (n == 0)
 			continue;
 		if (n > SIM_MAX_LINE || sim_seed_line(a->s, line, n, err, sizeof err) < 0

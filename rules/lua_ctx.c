@@ -46,12 +46,14 @@ static const char *const px_names[PX_N] = { "ctx", "ctx.customer", "ctx.attr", "
 /* ctx's fields answered by ctx_miss (the others live in the data table) */
 enum { F_NET = 1, F_COUPONS, F_NILABLE };
 /* copied into ctx's data table on its first read in a request */
-static const struct { const char *name; int vs; } ctx_fields[] = {
+typedef struct { const char *name; int vs; } vs_field;
+
+static const vs_field ctx_fields[] = {
 	{ "subtotal", VS_SUBTOTAL }, { "qty", VS_QTY }, { "channel", VS_CHANNEL },
 	{ "store", VS_STORE }, { "weekday", VS_WEEKDAY }, { "hour", VS_HOUR },
 	{ "month", VS_MONTH }, { "day", VS_DAY }, { "date", VS_DATE },
 };
-static const struct { const char *name; int vs; } customer_fields[] = {
+static const vs_field customer_fields[] = {
 	{ "id", VS_CUSTOMER }, { "tier", VS_TIER }, { "points", VS_POINTS },
 	{ "lifetime_spend", VS_LIFETIME }, { "spend_12m", VS_SPEND12 },
 	{ "purchase_count", VS_PCOUNT }, { "days_since_last_purchase", VS_DSLP },
@@ -359,31 +361,45 @@ static int ctx_miss(lua_State *L)
 	return no_field(L, PX_CTX);
 }
 
+/* The fills below: an __index (proxy, key) that finds its data table stale
+ * copies the request's values into it (stack index 3) ... */
+static void fill_data(lua_State *L, const rl_ctx *x, int ref_data, const vs_field *f, size_t n)
+{
+	lua_settop(L, 2);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, ref_data);
+	for (size_t i = 0; i < n; i++) {
+		push_value(L, &x->vars[f[i].vs]);
+		lua_setfield(L, 3, f[i].name);
+	}
+}
+
+/* ... then makes the table the proxy's __index for the rest of the
+ * request and answers the key from it. */
+static int answer_from_data(lua_State *L, int ref_mt)
+{
+	lua_rawgeti(L, LUA_REGISTRYINDEX, ref_mt);
+	lua_pushvalue(L, 3);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+	lua_pushvalue(L, 2);
+	lua_gettable(L, 3);
+	return 1;
+}
+
 /* __index of ctx while its data table is stale: copy, then answer. */
 static int ctx_fill(lua_State *L)
 {
 	rl_lua *lx = bridge_of(L);
 	rl_ctx *x = current(L, lx);
 
-	lua_settop(L, 2);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx_data);
-	for (size_t i = 0; i < NFIELDS(ctx_fields); i++) {
-		push_value(L, &x->vars[ctx_fields[i].vs]);
-		lua_setfield(L, 3, ctx_fields[i].name);
-	}
+	fill_data(L, x, lx->ref_ctx_data, ctx_fields, NFIELDS(ctx_fields));
 	if (x->c)
 		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_cust);
 	else
 		lua_pushnil(L);
 	lua_setfield(L, 3, "customer");
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx_mt);
-	lua_pushvalue(L, 3);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
 	lx->ctx_filled = true;
-	lua_pushvalue(L, 2);
-	lua_gettable(L, 3);
-	return 1;
+	return answer_from_data(L, lx->ref_ctx_mt);
 }
 
 static int cust_miss(lua_State *L)
@@ -400,20 +416,9 @@ static int cust_fill(lua_State *L)
 	rl_lua *lx = bridge_of(L);
 	rl_ctx *x = current(L, lx);
 
-	lua_settop(L, 2);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_cust_data);
-	for (size_t i = 0; i < NFIELDS(customer_fields); i++) {
-		push_value(L, &x->vars[customer_fields[i].vs]);
-		lua_setfield(L, 3, customer_fields[i].name);
-	}
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_cust_mt);
-	lua_pushvalue(L, 3);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
+	fill_data(L, x, lx->ref_cust_data, customer_fields, NFIELDS(customer_fields));
 	lx->cust_filled = true;
-	lua_pushvalue(L, 2);
-	lua_gettable(L, 3);
-	return 1;
+	return answer_from_data(L, lx->ref_cust_mt);
 }
 
 /* attr.NAME: the request's attrs over the stored ones, as in expressions */
