@@ -46,3 +46,10 @@ tests_fuzz_fuzz_decode_CFLAGS = $(engine_libengine_a_CFLAGS) -fsanitize=fuzzer,a
 tests_fuzz_fuzz_decode_LDFLAGS = -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_decode_LDADD = $(YAJL_LIBS)
 endif
+
+# The hand-written JSON writer (engine/json_out.h) against yajl_gen's bytes.
+check_PROGRAMS += tests/unit/test-json-out
+TESTS += tests/unit/test-json-out
+tests_unit_test_json_out_SOURCES = tests/unit/test-json-out.c tests/unit/tap.h
+tests_unit_test_json_out_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+tests_unit_test_json_out_LDADD = $(YAJL_LIBS)
