@@ -38,7 +38,6 @@ rl_rule *rl_add_rule(rl_loader *L)
 	r->experiment = -1;
 	r->variant = -1;
 	r->disc.items_pred = -1;
-	r->when_any_pred = -1;
 	/* read order: files in order, rules in order within a file, whichever
 	 * pass adds them (Lua files add theirs in pass 1) */
 	r->order = (L->file_index << 20) | (L->order++ & 0xfffff);
@@ -541,9 +540,8 @@ static void read_rule(rl_loader *L, const yd_node *x)
 	const yd_node *n;
 	if ((n = yd_get(x, "priority")))
 		get_int(L, n, "priority", -1000000000, 1000000000, &r->priority);
-	if ((n = yd_get(x, "when")) &&
-	    rl_compile_node(L, n, EXPR_SCOPE_TOP, ET_BOOL | ET_NULL, false, &r->when) == 0)
-		r->when_any_pred = rl_pred_when_any(L, n);
+	if ((n = yd_get(x, "when")))
+		rl_compile_node(L, n, EXPR_SCOPE_TOP, ET_BOOL | ET_NULL, false, &r->when);
 	if ((n = yd_get(x, "segment"))) {
 		uint32_t cnt = n->kind == YD_SEQ ? n->nv : 1;
 		r->segs = arena_calloc(&L->p->mem, cnt ? cnt : 1, sizeof *r->segs);

@@ -116,7 +116,6 @@ typedef struct rl_rule {
 	uint32_t ncoupons;
 	uint32_t message_n;
 	int variant;             /* -1: any variant (experiment alone) */
-	int when_any_pred;       /* `when` is any_item(preds[k]) alone, or -1 */
 	bool has_discount;
 	bool stop;
 	bool has_phase2;
