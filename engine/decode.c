@@ -1,11 +1,18 @@
 /* engine/decode.c — see decode.h. yajl calls back once per JSON token;
  * a small stack of frames says what container each token belongs to (the
  * top object, items, one item, its tags, coupons, attrs, the id, or a value
- * being skipped). Every value is checked and copied into the request's
- * arena as it arrives; the per-op rules (which fields an op takes, which
- * are required) are applied at the end, when `op` is known wherever it was
- * in the object. yajl itself allocates from the arena too, so a request
- * costs no malloc once the slot's arena is warm.
+ * being skipped). Every value is checked as it arrives; the per-op rules
+ * (which fields an op takes, which are required) are applied at the end,
+ * when `op` is known wherever it was in the object. yajl itself allocates
+ * from the arena too, so a request costs no malloc once the slot's arena
+ * is warm.
+ *
+ * Strings are not copied one by one: the line is copied into the arena
+ * once and parsed from there, and yajl hands a string without escapes as a
+ * pointer into the text it parses, so such a string is kept where it is
+ * and NUL-terminated over its closing quote (yajl's lexer is past that
+ * byte and never reads it again). Only strings with escapes, which yajl
+ * decodes into its own buffer, are copied.
  *
  * Error precedence: bad_json (the line as a whole), then op (missing, not
  * a string, unknown), then the first field error in line order among the
@@ -49,9 +56,6 @@ static const char *const field_names[F__COUNT] = {
 
 enum item_key { K_SKU = 0, K_CATEGORY, K_QTY, K_PRICE, K_TAGS, K__COUNT };
 static const char *const item_key_names[K__COUNT] = { "sku", "category", "qty", "price", "tags" };
-/* ORDER: field_names, item_key_names */
-static const uint8_t field_lens[F__COUNT] = { 2, 2, 3, 8, 12, 11, 6, 2, 5, 7, 7, 5, 13, 5, 6 };
-static const uint8_t item_key_lens[K__COUNT] = { 3, 8, 3, 5, 4 };
 
 #define B(f) (1u << (f))
 #define COMMON (B(F_OP) | B(F_ID))
@@ -108,8 +112,9 @@ typedef struct dec_warn {
 	int top;       /* -1: unknown top-level key; F_ITEMS: an item's key */
 } dec_warn;
 
+/* What the decoder keeps of an item beside its rl_item (the rl_items are
+ * an array of their own so that the basket uses it as it is). */
 typedef struct dec_item {
-	rl_item it;
 	uint32_t seen;
 	uint32_t tagcap;
 	uint32_t tagpos;        /* index of the next tag in the request */
@@ -118,6 +123,8 @@ typedef struct dec_item {
 typedef struct dstate {
 	request *req;
 	arena *mem;
+	/* the arena's copy of the line, which yajl parses */
+	const unsigned char *text, *text_end;
 	int depth;
 	uint8_t frame[DECODE_MAX_DEPTH + 2];
 	int key;                /* top-level field of the value now arriving, -1 unknown */
@@ -130,13 +137,15 @@ typedef struct dstate {
 	rl_str op;
 
 	/* the id, re-serialized */
+	bool in_id;             /* the tokens now arriving are the id's */
 	yajl_gen idg;
 	char *idbuf;
 	size_t idlen, idcap;
 	int id_base;            /* depth at which the id value started */
 
-	dec_item *items;
-	uint32_t nitems, itemcap;
+	rl_item *items;
+	dec_item *istate;       /* beside items[], same index */
+	uint32_t nitems, itemcap, istatecap;
 	bool items_over;
 	rl_str *coupons;
 	uint32_t ncoupons, couponcap, couponpos;
@@ -248,6 +257,18 @@ static bool parse_int(const char *s, size_t n, int64_t *out)
 	}
 	if (i == n)
 		return false;
+	if (n - i <= 18) {
+		/* every number of a basket: 18 digits cannot overflow */
+		uint64_t v = 0;
+		for (; i < n; i++) {
+			unsigned dgt = (unsigned)((unsigned char)s[i] - '0');
+			if (dgt > 9)
+				return false;
+			v = v * 10 + dgt;
+		}
+		*out = neg ? -(int64_t)v : (int64_t)v;
+		return true;
+	}
 	uint64_t v = 0;
 	for (; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
@@ -339,9 +360,25 @@ bool decode_rfc3339(const char *s, size_t n, int64_t *out)
 	return true;
 }
 
+/* Whether yajl handed s as a pointer into the text it parses (a string
+ * without escapes): then s[n] is its closing quote. */
+static bool in_text(const dstate *d, const unsigned char *s, size_t n)
+{
+	return (uintptr_t)s >= (uintptr_t)d->text && (uintptr_t)s + n < (uintptr_t)d->text_end && s[n] == '"';
+}
+
+/* A string to keep: in place when it is in the text (its closing quote
+ * becomes the terminator), else copied (yajl's decoding buffer is reused
+ * for the next string with escapes). */
 static rl_str copy_str(dstate *d, const unsigned char *s, size_t n)
 {
 	rl_str r = { NULL, 0 };
+	if (in_text(d, s, n)) {
+		((unsigned char *)s)[n] = '\0';
+		r.p = (const char *)s;
+		r.n = (uint32_t)n;
+		return r;
+	}
 	char *p = arena_strndup(d->mem, (const char *)s, n);
 	if (!p) {
 		d->nomem = true;
@@ -353,14 +390,16 @@ static rl_str copy_str(dstate *d, const unsigned char *s, size_t n)
 }
 
 /* An identifier-like string (txn, customer, sku, ...): non-empty, no NUL,
- * at most DECODE_MAX_STR bytes. NULL when fine, else the complaint. */
-static const char *ident_problem(const unsigned char *s, size_t n)
+ * at most DECODE_MAX_STR bytes. NULL when fine, else the complaint. A NUL
+ * can only come from an escape (JSON forbids raw control bytes in a
+ * string), so a string in the text is not searched. */
+static const char *ident_problem(const dstate *d, const unsigned char *s, size_t n)
 {
 	if (n == 0)
 		return "must not be empty";
 	if (n > DECODE_MAX_STR)
 		return "must be at most 1024 bytes";
-	if (memchr(s, 0, n))
+	if (!in_text(d, s, n) && memchr(s, 0, n))
 		return "must not contain NUL characters";
 	return NULL;
 }
@@ -387,7 +426,7 @@ static bool skip_value(dstate *d, enum vkind k)
 	return true;
 }
 
-static bool top_value(dstate *d, enum vkind k, const unsigned char *s, size_t n, bool b)
+static __attribute__((noinline)) bool top_value(dstate *d, enum vkind k, const unsigned char *s, size_t n, bool b)
 {
 	int f = d->key;
 	const char *fname = f >= 0 ? field_names[f] : "";
@@ -415,7 +454,7 @@ static bool top_value(dstate *d, enum vkind k, const unsigned char *s, size_t n,
 				add_err(d, f, -1, "reason must be at most 4096 bytes");
 			else
 				*dst = copy_str(d, s, n);
-		} else if ((prob = ident_problem(s, n))) {
+		} else if ((prob = ident_problem(d, s, n))) {
 			add_err(d, f, -1, "%s %s", fname, prob);
 		} else {
 			*dst = copy_str(d, s, n);
@@ -463,7 +502,7 @@ static bool top_value(dstate *d, enum vkind k, const unsigned char *s, size_t n,
 	}
 }
 
-static bool items_value(dstate *d, enum vkind k)
+static __attribute__((noinline)) bool items_value(dstate *d, enum vkind k)
 {
 	if (d->nitems >= DECODE_MAX_ITEMS) {
 		if (!d->items_over)
@@ -471,11 +510,16 @@ static bool items_value(dstate *d, enum vkind k)
 		d->items_over = true;
 		return skip_value(d, k);
 	}
-	dec_item *it = vec_grow(d, d->items, d->nitems, &d->itemcap, sizeof *it);
+	rl_item *it = vec_grow(d, d->items, d->nitems, &d->itemcap, sizeof *it);
 	if (!it)
 		return false;
 	d->items = it;
+	dec_item *st = vec_grow(d, d->istate, d->nitems, &d->istatecap, sizeof *st);
+	if (!st)
+		return false;
+	d->istate = st;
 	memset(&it[d->nitems], 0, sizeof it[0]);
+	memset(&st[d->nitems], 0, sizeof st[0]);
 	d->nitems++;
 	if (k != V_MAP) {
 		add_err(d, F_ITEMS, -1, "items[%" PRIu32 "] must be an object", d->nitems - 1);
@@ -486,7 +530,7 @@ static bool items_value(dstate *d, enum vkind k)
 
 static bool item_value(dstate *d, enum vkind k, const unsigned char *s, size_t n)
 {
-	dec_item *di = &d->items[d->nitems - 1];
+	rl_item *di = &d->items[d->nitems - 1];
 	int key = d->ikey;
 	int64_t v;
 	const char *prob;
@@ -499,22 +543,22 @@ static bool item_value(dstate *d, enum vkind k, const unsigned char *s, size_t n
 	case K_SKU:
 		if (k != V_STR)
 			add_err(d, F_ITEMS, key, IPATH " must be a string", at, kn);
-		else if ((prob = ident_problem(s, n)))
+		else if ((prob = ident_problem(d, s, n)))
 			add_err(d, F_ITEMS, key, IPATH " %s", at, kn, prob);
 		else
-			di->it.sku = copy_str(d, s, n);
+			di->sku = copy_str(d, s, n);
 		return skip_value(d, k);
 	case K_CATEGORY:
 		if (k != V_STR || n > DECODE_MAX_STR)
 			add_err(d, F_ITEMS, key, IPATH " must be a string of at most 1024 bytes", at, kn);
 		else
-			di->it.category = copy_str(d, s, n);
+			di->category = copy_str(d, s, n);
 		return skip_value(d, k);
 	case K_QTY:
 		if (!(k == V_NUM && parse_int((const char *)s, n, &v) && v >= 1 && v <= MAX_QTY))
 			add_err(d, F_ITEMS, key, IPATH " must be an integer from 1 to 1000000", at, kn);
 		else
-			di->it.qty = v;
+			di->qty = v;
 		return skip_value(d, k);
 	case K_PRICE:
 		if (!(k == V_NUM && parse_int((const char *)s, n, &v) && v >= 0))
@@ -522,7 +566,7 @@ static bool item_value(dstate *d, enum vkind k, const unsigned char *s, size_t n
 		else if (v > MAX_PRICE)
 			add_err(d, F_ITEMS, key, IPATH " must be at most 1000000000000 minor units", at, kn);
 		else
-			di->it.price = v;
+			di->price = v;
 		return skip_value(d, k);
 	case K_TAGS:
 		if (k != V_ARRAY) {
@@ -534,10 +578,11 @@ static bool item_value(dstate *d, enum vkind k, const unsigned char *s, size_t n
 	return skip_value(d, k);
 }
 
-static bool tags_value(dstate *d, enum vkind k, const unsigned char *s, size_t n)
+static __attribute__((noinline)) bool tags_value(dstate *d, enum vkind k, const unsigned char *s, size_t n)
 {
-	dec_item *di = &d->items[d->nitems - 1];
-	uint32_t i = di->it.ntags, pos = di->tagpos++;
+	rl_item *di = &d->items[d->nitems - 1];
+	dec_item *st = &d->istate[d->nitems - 1];
+	uint32_t i = di->ntags, pos = st->tagpos++;
 	if (k != V_STR || n > DECODE_MAX_STR) {
 		add_err(d, F_ITEMS, K_TAGS, "items[%" PRIu32 "].tags[%" PRIu32 "] must be a string of at most 1024 bytes",
 			d->nitems - 1, pos);
@@ -547,19 +592,19 @@ static bool tags_value(dstate *d, enum vkind k, const unsigned char *s, size_t n
 		add_err(d, F_ITEMS, K_TAGS, "items[%" PRIu32 "].tags must have at most 1000 tags", d->nitems - 1);
 		return true;
 	}
-	rl_str *t = vec_grow(d, (void *)di->it.tags, i, &di->tagcap, sizeof *t);
+	rl_str *t = vec_grow(d, (void *)di->tags, i, &st->tagcap, sizeof *t);
 	if (!t)
 		return false;
 	t[i] = copy_str(d, s, n);
-	di->it.tags = t;
-	di->it.ntags = i + 1;
+	di->tags = t;
+	di->ntags = i + 1;
 	return true;
 }
 
-static bool coupons_value(dstate *d, enum vkind k, const unsigned char *s, size_t n)
+static __attribute__((noinline)) bool coupons_value(dstate *d, enum vkind k, const unsigned char *s, size_t n)
 {
 	uint32_t i = d->ncoupons, pos = d->couponpos++;
-	const char *prob = k == V_STR ? ident_problem(s, n) : "must be a string";
+	const char *prob = k == V_STR ? ident_problem(d, s, n) : "must be a string";
 	if (prob) {
 		add_err(d, F_COUPONS, -1, "coupons[%" PRIu32 "] %s", pos, prob);
 		return skip_value(d, k);
@@ -577,7 +622,7 @@ static bool coupons_value(dstate *d, enum vkind k, const unsigned char *s, size_
 	return true;
 }
 
-static bool attrs_value(dstate *d, enum vkind k, const unsigned char *s, size_t n, bool b)
+static __attribute__((noinline)) bool attrs_value(dstate *d, enum vkind k, const unsigned char *s, size_t n, bool b)
 {
 	expr_value v;
 	switch (k) {
@@ -650,7 +695,7 @@ static void id_print(void *ctx, const char *s, size_t n)
 
 static bool in_id(const dstate *d)
 {
-	return d->idg && d->id_base >= 0;
+	return d->in_id;
 }
 
 /* After a token of the id: the id is complete when we are back at the
@@ -665,6 +710,7 @@ static void id_maybe_done(dstate *d)
 		d->req->id_json = d->idbuf;
 		d->req->id_len = d->idlen;
 		d->id_base = -1;
+		d->in_id = false;
 	}
 }
 
@@ -768,7 +814,9 @@ static int cb_start_array(void *ctx)
 
 static void end_item(dstate *d)
 {
-	dec_item *di = &d->items[d->nitems - 1];
+	const dec_item *di = &d->istate[d->nitems - 1];
+	if (!(~di->seen & (B(K_SKU) | B(K_QTY) | B(K_PRICE))))
+		return;
 	for (int k = 0; k < K__COUNT; k++)
 		if ((B(k) & (B(K_SKU) | B(K_QTY) | B(K_PRICE))) && !(di->seen & B(k)))
 			add_err(d, F_ITEMS, k, "items[%" PRIu32 "].%s is required", d->nitems - 1, item_key_names[k]);
@@ -807,18 +855,56 @@ static int cb_end_array(void *ctx)
 	return cb_end(ctx, false);
 }
 
-/* Keys are compared by length first: most keys of a line differ in it. */
-static int find_name(const char *const *names, const uint8_t *lens, int count, const unsigned char *s, size_t n)
+/* Keys by their length, then a compare of the few names that have it
+ * (fixed-size memcmp: a compare or two of words, no call). ORDER: the
+ * names in field_names and item_key_names. */
+#define IS(lit) (memcmp(s, lit, sizeof lit - 1) == 0)
+static int top_key(const unsigned char *s, size_t n)
 {
-	for (int i = 0; i < count; i++)
-		if (lens[i] == n && names[i][0] == (char)s[0] && memcmp(names[i], s, n) == 0)
-			return i;
-	return -1;
+	switch (n) {
+	case 2:
+		return IS("op") ? F_OP : IS("id") ? F_ID : IS("ts") ? F_TS : -1;
+	case 3:
+		return IS("txn") ? F_TXN : -1;
+	case 5:
+		return IS("items") ? F_ITEMS : IS("store") ? F_STORE : IS("attrs") ? F_ATTRS : -1;
+	case 6:
+		return IS("reason") ? F_REASON : IS("points") ? F_POINTS : -1;
+	case 7:
+		return IS("coupons") ? F_COUPONS : IS("channel") ? F_CHANNEL : -1;
+	case 8:
+		return IS("customer") ? F_CUSTOMER : -1;
+	case 11:
+		return IS("referred_by") ? F_REFERRED_BY : -1;
+	case 12:
+		return IS("original_txn") ? F_ORIGINAL_TXN : -1;
+	case 13:
+		return IS("redeem_points") ? F_REDEEM : -1;
+	default:
+		return -1;
+	}
 }
 
-static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
+static int item_key(const unsigned char *s, size_t n)
 {
-	dstate *d = ctx;
+	switch (n) {
+	case 3:
+		return IS("sku") ? K_SKU : IS("qty") ? K_QTY : -1;
+	case 4:
+		return IS("tags") ? K_TAGS : -1;
+	case 5:
+		return IS("price") ? K_PRICE : -1;
+	case 8:
+		return IS("category") ? K_CATEGORY : -1;
+	default:
+		return -1;
+	}
+}
+#undef IS
+
+/* Every key but the usual ones (see cb_map_key). */
+static __attribute__((noinline)) int key_slow(dstate *d, const unsigned char *s, size_t n)
+{
 	if (in_id(d)) {
 		yajl_gen_string(d->idg, s, n);
 		return 1;
@@ -827,7 +913,7 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
 		return 0;
 	switch (d->frame[d->depth]) {
 	case FR_TOP: {
-		int f = find_name(field_names, field_lens, F__COUNT, s, n);
+		int f = top_key(s, n);
 		d->key = f;
 		if (f < 0) {
 			add_warn(d, -1, copy_str(d, s, n).p);
@@ -850,12 +936,13 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
 				yajl_gen_config(d->idg, yajl_gen_print_callback, id_print, d);
 			}
 			d->id_base = d->depth;
+			d->in_id = true;
 		}
 		return 1;
 	}
 	case FR_ITEM: {
-		dec_item *di = &d->items[d->nitems - 1];
-		int k = find_name(item_key_names, item_key_lens, K__COUNT, s, n);
+		dec_item *di = &d->istate[d->nitems - 1];
+		int k = item_key(s, n);
 		d->ikey = k;
 		if (k < 0) {
 			char *p = arena_printf(d->mem, "items[%" PRIu32 "].%.*s", d->nitems - 1, (int)n, (const char *)s);
@@ -881,6 +968,34 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
 	default:
 		return 1;
 	}
+}
+
+/* The usual key, a known one seen for the first time in the top object or
+ * an item, is taken here; everything else (the id, unknown keys, repeats,
+ * attrs) in key_slow, so that this stays small. */
+static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
+{
+	dstate *d = ctx;
+	if (in_id(d) || d->nomem)
+		return key_slow(d, s, n);
+	uint8_t fr = d->frame[d->depth];
+	if (fr == FR_ITEM) {
+		int k = item_key(s, n);
+		dec_item *di = &d->istate[d->nitems - 1];
+		if (k >= 0 && !(di->seen & B(k))) {
+			d->ikey = k;
+			di->seen |= B(k);
+			return 1;
+		}
+	} else if (fr == FR_TOP) {
+		int f = top_key(s, n);
+		if (f >= 0 && f != F_ID && !(d->seen & B(f))) {
+			d->key = f;
+			d->seen |= B(f);
+			return 1;
+		}
+	}
+	return key_slow(d, s, n);
 }
 
 static const yajl_callbacks callbacks = {
@@ -938,7 +1053,7 @@ static uint64_t content_hash(dstate *d, const request *req)
 		case F_ITEMS:
 			hash_i64(&h, d->nitems);
 			for (uint32_t i = 0; i < d->nitems; i++) {
-				const rl_item *it = &d->items[i].it;
+				const rl_item *it = &d->items[i];
 				hash_str(&h, it->sku);
 				hash_i64(&h, it->qty);
 				if (req->op != OP_REFUND) {
@@ -1005,6 +1120,26 @@ static int utf8_prefix(const char *s, uint32_t n, uint32_t max)
 	return (int)i;
 }
 
+/* The op_kind named by s, or -1. */
+static int op_lookup(const char *s, uint32_t n)
+{
+#define IS(lit) (memcmp(s, lit, sizeof lit - 1) == 0)
+	switch (n) {
+	case 4:
+		return IS("ping") ? OP_PING : -1;
+	case 5:
+		return IS("quote") ? OP_QUOTE : IS("stats") ? OP_STATS : -1;
+	case 6:
+		return IS("enroll") ? OP_ENROLL : IS("refund") ? OP_REFUND : IS("adjust") ? OP_ADJUST :
+			IS("forget") ? OP_FORGET : IS("reload") ? OP_RELOAD : -1;
+	case 8:
+		return IS("purchase") ? OP_PURCHASE : IS("customer") ? OP_CUSTOMER : -1;
+	default:
+		return -1;
+	}
+#undef IS
+}
+
 static int finish(dstate *d, request *req, decode_error *err)
 {
 	if (!d->op_present) {
@@ -1015,10 +1150,7 @@ static int finish(dstate *d, request *req, decode_error *err)
 		set_err(err, "bad_request", "op must be a string");
 		return -1;
 	}
-	int op = -1;
-	for (int i = 0; i < OP__COUNT; i++)
-		if (strlen(op_names[i]) == d->op.n && memcmp(op_names[i], d->op.p, d->op.n) == 0)
-			op = i;
+	int op = op_lookup(d->op.p, d->op.n);
 	if (op < 0) {
 		set_err(err, "unknown_op", "unknown op \"%.*s\"", utf8_prefix(d->op.p, d->op.n, 64), d->op.p);
 		return -1;
@@ -1044,7 +1176,7 @@ static int finish(dstate *d, request *req, decode_error *err)
 		return -1;
 	}
 	uint32_t missing = op_required[op] & ~d->seen;
-	for (int f = 0; f < F__COUNT; f++)
+	for (int f = 0; missing && f < F__COUNT; f++)
 		if (missing & B(f)) {
 			set_err(err, "bad_request", "%s is required", field_names[f]);
 			return -1;
@@ -1065,14 +1197,9 @@ static int finish(dstate *d, request *req, decode_error *err)
 	req->points = d->points;
 
 	if (req->op == OP_QUOTE || req->op == OP_PURCHASE) {
-		rl_item *items = arena_alloc(d->mem, (size_t)d->nitems * sizeof *items);
-		if (!items) {
-			d->nomem = true;
-			return -1;
-		}
+		const rl_item *items = d->items;
 		int64_t sum = 0;
 		for (uint32_t i = 0; i < d->nitems; i++) {
-			items[i] = d->items[i].it;
 			int64_t line;
 			if (__builtin_mul_overflow(items[i].qty, items[i].price, &line) ||
 			    __builtin_add_overflow(sum, line, &sum)) {
@@ -1106,8 +1233,8 @@ static int finish(dstate *d, request *req, decode_error *err)
 			return -1;
 		}
 		for (uint32_t i = 0; i < d->nitems; i++) {
-			ri[i].sku = d->items[i].it.sku;
-			ri[i].qty = d->items[i].it.qty;
+			ri[i].sku = d->items[i].sku;
+			ri[i].qty = d->items[i].qty;
 		}
 		req->has_items = true;
 		req->refund_items = ri;
@@ -1117,6 +1244,16 @@ static int finish(dstate *d, request *req, decode_error *err)
 	/* warnings: unknown keys, then known fields this op does not take,
 	 * then item keys it does not take */
 	uint32_t nw = 0;
+	bool item_extras = false;
+	if ((allowed & B(F_ITEMS)) && iallowed != ITEM_ALL)
+		for (uint32_t i = 0; i < d->nitems && !item_extras; i++)
+			item_extras = (d->istate[i].seen & ~iallowed) != 0;
+	if (d->nwarns == 0 && !(d->seen & ~allowed) && !item_extras) {
+		/* the usual request: nothing to warn about */
+		req->warnings = NULL;
+		req->nwarnings = 0;
+		goto hash;
+	}
 	req_warning *w = arena_alloc(d->mem, (size_t)(d->nwarns + F__COUNT + 1) * sizeof *w);
 	if (!w) {
 		d->nomem = true;
@@ -1132,7 +1269,7 @@ static int finish(dstate *d, request *req, decode_error *err)
 			w[nw++].field = field_names[f];
 	if ((allowed & B(F_ITEMS)) && iallowed != ITEM_ALL) {
 		for (uint32_t i = 0; i < d->nitems && nw < DECODE_MAX_LIST + F__COUNT; i++) {
-			uint32_t extra = d->items[i].seen & ~iallowed;
+			uint32_t extra = d->istate[i].seen & ~iallowed;
 			for (int k = 0; k < K__COUNT && extra; k++)
 				if (extra & B(k)) {
 					req_warning *nwv = w;
@@ -1149,6 +1286,7 @@ static int finish(dstate *d, request *req, decode_error *err)
 	}
 	req->warnings = w;
 	req->nwarnings = nw;
+hash:
 	/* only the ops that take a txn compare contents; a quote is hashed
 	 * for nothing (3% of its decoding) */
 	if (req->op == OP_PURCHASE || req->op == OP_REFUND || req->op == OP_ADJUST)
@@ -1169,13 +1307,19 @@ int decode_request(const char *line, size_t n, arena *mem, request *req, decode_
 	d.id_base = -1;
 	err->op = -1;
 
+	/* the strings without escapes stay in this copy (copy_str) */
+	unsigned char *text = arena_alloc(mem, n + 1);
 	yajl_alloc_funcs af = { ya_malloc, ya_realloc, ya_free, mem };
-	yajl_handle h = yajl_alloc(&callbacks, &af, &d);
+	yajl_handle h = text ? yajl_alloc(&callbacks, &af, &d) : NULL;
 	if (!h) {
 		set_err(err, "internal", "out of memory decoding the request");
 		return -1;
 	}
-	yajl_status st = yajl_parse(h, (const unsigned char *)line, n);
+	memcpy(text, line, n);
+	text[n] = '\0';
+	d.text = text;
+	d.text_end = text + n;
+	yajl_status st = yajl_parse(h, text, n);
 	bool at_end = false;
 	if (st == yajl_status_ok) {
 		st = yajl_complete_parse(h);
