@@ -211,6 +211,62 @@ static void conn_pause(conn *c)
 	}
 }
 
+static bool conn_full(const conn *c)
+{
+	const config *cfg = c->srv->cfg;
+	return c->nslots >= cfg->max_inflight || conn_outlen(c) > cfg->max_output_bytes;
+}
+
+/* A line: its trailing CR dropped, blank ones ignored. */
+static void conn_line(conn *c, const unsigned char *line, size_t len)
+{
+	size_t n = len;
+	if (n && line[n - 1] == '\r')
+		n--;
+	if (!is_blank(line, n))
+		conn_answer_line(c, (const char *)line, n);
+}
+
+/* The lines that lie whole in the input's first chunk, read in place and
+ * drained at once: one memchr a line instead of evbuffer_search_eol,
+ * evbuffer_pullup and evbuffer_drain (which runs the buffer's callbacks)
+ * for each. Stops at the first line it cannot take whole, at the bounds,
+ * or when the connection closes; false when it stopped for the bounds or
+ * a line over max_line_bytes (then the caller returns). */
+static bool conn_process_chunk(conn *c)
+{
+	server *srv = c->srv;
+	const size_t max = srv->cfg->max_line_bytes;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec v;
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+		return true;
+	const unsigned char *p = v.iov_base;
+	size_t avail = v.iov_len, done = 0;
+	bool go_on = true;
+	while (!c->closing && !srv->stopping) {
+		const unsigned char *nl = memchr(p + done, '\n', avail - done);
+		if (!nl)
+			break;
+		if (conn_full(c)) {
+			conn_pause(c);
+			go_on = false;
+			break;
+		}
+		size_t len = (size_t)(nl - (p + done));
+		if (len > max) {
+			evbuffer_drain(in, done);
+			conn_too_large(c);
+			return false;
+		}
+		conn_line(c, p + done, len);
+		done += len + 1;
+	}
+	if (done)
+		evbuffer_drain(in, done);
+	return go_on;
+}
+
 /* Answer every complete line in the input, as far as the bounds allow. */
 static void conn_process(conn *c)
 {
@@ -218,7 +274,13 @@ static void conn_process(conn *c)
 	const config *cfg = srv->cfg;
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	while (!c->closing && !srv->stopping) {
-		if (c->nslots >= cfg->max_inflight || conn_outlen(c) > cfg->max_output_bytes) {
+		if (!conn_process_chunk(c))
+			return;
+		if (c->closing || srv->stopping)
+			break;
+		/* what is left: a line across chunks, the peer's last line
+		 * without a newline, a partial line, or nothing */
+		if (conn_full(c)) {
 			conn_pause(c);
 			return;
 		}
@@ -242,11 +304,7 @@ static void conn_process(conn *c)
 			return;
 		}
 		unsigned char *line = evbuffer_pullup(in, (ssize_t)(len + eol_len));
-		size_t n = len;
-		if (n && line[n - 1] == '\r')
-			n--;
-		if (!is_blank(line, n))
-			conn_answer_line(c, (const char *)line, n);
+		conn_line(c, line, len);
 		evbuffer_drain(in, len + eol_len);
 	}
 	if (c->paused && !c->closing && !srv->stopping && !c->eof) {

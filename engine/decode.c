@@ -1005,17 +1005,40 @@ static const yajl_callbacks callbacks = {
 
 /* ---- after the whole line ---- */
 
-static void hash_str(XXH64_state_t *h, rl_str s)
+/* The hashed bytes gathered in a buffer and handed to XXH64 in large
+ * pieces: the same bytes in the same order (so the same hash as stored
+ * with earlier txns), without a streaming update per 4- or 8-byte value. */
+typedef struct hbuf {
+	XXH64_state_t st;
+	size_t n;
+	unsigned char b[2048];
+} hbuf;
+
+static void hb_put(hbuf *h, const void *p, size_t n)
 {
-	uint32_t n = s.p ? s.n : UINT32_MAX; /* absent differs from "" */
-	XXH64_update(h, &n, sizeof n);
-	if (s.p)
-		XXH64_update(h, s.p, s.n);
+	if (n > sizeof h->b - h->n) {
+		XXH64_update(&h->st, h->b, h->n);
+		h->n = 0;
+		if (n > sizeof h->b) {
+			XXH64_update(&h->st, p, n);
+			return;
+		}
+	}
+	memcpy(h->b + h->n, p, n);
+	h->n += n;
 }
 
-static void hash_i64(XXH64_state_t *h, int64_t v)
+static void hash_str(hbuf *h, rl_str s)
 {
-	XXH64_update(h, &v, sizeof v);
+	uint32_t n = s.p ? s.n : UINT32_MAX; /* absent differs from "" */
+	hb_put(h, &n, sizeof n);
+	if (s.p)
+		hb_put(h, s.p, s.n);
+}
+
+static void hash_i64(hbuf *h, int64_t v)
+{
+	hb_put(h, &v, sizeof v);
 }
 
 static int attr_cmp(const void *a, const void *b)
@@ -1031,8 +1054,9 @@ static int attr_cmp(const void *a, const void *b)
  * string or an integer) and unknown fields do not change it. */
 static uint64_t content_hash(dstate *d, const request *req)
 {
-	XXH64_state_t h;
-	XXH64_reset(&h, 0x6c6f79616c7479ULL);
+	hbuf h;
+	XXH64_reset(&h.st, 0x6c6f79616c7479ULL);
+	h.n = 0;
 	uint32_t allowed = op_allowed[req->op];
 	hash_i64(&h, req->op);
 	for (int f = 0; f < F__COUNT; f++) {
@@ -1087,7 +1111,7 @@ static uint64_t content_hash(dstate *d, const request *req)
 				else if (x->t == EV_INT)
 					hash_i64(&h, x->u.i);
 				else if (x->t == EV_FLOAT)
-					XXH64_update(&h, &x->u.f, sizeof x->u.f);
+					hb_put(&h, &x->u.f, sizeof x->u.f);
 				else if (x->t == EV_STR)
 					hash_str(&h, (rl_str){ x->u.s.p, x->u.s.n });
 			}
@@ -1095,7 +1119,8 @@ static uint64_t content_hash(dstate *d, const request *req)
 		}
 		}
 	}
-	return XXH64_digest(&h);
+	XXH64_update(&h.st, h.b, h.n);
+	return XXH64_digest(&h.st);
 }
 
 static void set_err(decode_error *err, const char *code, const char *fmt, ...)
