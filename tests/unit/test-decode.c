@@ -1,7 +1,8 @@
 /* tests/unit/test-decode.c — engine/decode.c by its exact answers: every
  * error message a client can get from the decoder, the bounds at and just
  * past their edges, what lands in the request, the id re-serialization,
- * unknown-field warnings, and the content hash's invariances. */
+ * unknown-field warnings, the content hash's invariances and its values as
+ * stored by earlier builds, and strings kept in place or copied. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,6 +341,84 @@ static void test_hash(void)
 	ok(hash_of(other) != ha, "other qty: other hash");
 	ok(hash_of(no_ts) != ha, "no ts: other hash");
 	ok(hash_of(empty_cat) != ha, "empty category differs from no category");
+	/* the hash is stored with every txn (a retry is compared with it), so
+	 * it must not change from one build to the next: these values were
+	 * computed by the decoder of 2026-11-23 (a streaming XXH64 update per
+	 * value), before the bytes were gathered in a buffer */
+	ok(ha == UINT64_C(0x64e360bcfd3c19ef), "a's hash as stored by earlier builds (got %016llx)",
+		(unsigned long long)ha);
+	uint64_t hw = hash_of("{\"op\":\"purchase\",\"txn\":\"T000000001\",\"customer\":\"C004217\",\"store\":\"S017\","
+		"\"channel\":\"store\",\"ts\":1793580000,\"items\":[{\"sku\":\"LATTE-M\",\"category\":\"coffee\",\"qty\":2,"
+		"\"price\":24000},{\"sku\":\"CROISSANT\",\"category\":\"pastry\",\"qty\":1,\"price\":14000}],"
+		"\"coupons\":[\"SAVE10\"]}");
+	ok(hw == UINT64_C(0x2b9a7d90bb83f90d), "WORKLOAD.md's purchase: its hash as stored by earlier builds (got %016llx)",
+		(unsigned long long)hw);
+}
+
+static bool str_is(rl_str s, const char *want)
+{
+	/* the value, and a terminator right after it (handlers may use p as
+	 * a C string) */
+	return s.p && s.n == strlen(want) && memcmp(s.p, want, s.n) == 0 && s.p[s.n] == '\0';
+}
+
+/* Strings without escapes are kept where they are in the decoder's copy
+ * of the line (terminated over their closing quote), strings with escapes
+ * are copied out of yajl's buffer, which the next escaped string reuses. */
+static void test_strings_in_place(void)
+{
+	const char *line = "{\"op\":\"quote\",\"customer\":\"C\\u00e9\",\"store\":\"S1\",\"channel\":\"a\\\"b\","
+		"\"items\":[{\"sku\":\"A\",\"category\":\"c\\n\",\"qty\":1,\"price\":1,\"tags\":[\"t\\/1\",\"t2\",\"\\u0041\"]},"
+		"{\"sku\":\"B\\\\\",\"qty\":2,\"price\":3}],\"coupons\":[\"X\\tY\",\"Z\",\"\\\"\"],"
+		"\"attrs\":{\"k\\u006By\":\"v\\u0076\",\"plain\":\"p\"},\"c\\u006flour\":1,\"size\":2}";
+	char *copy = strdup(line);
+	good(copy);
+	ok(strcmp(copy, line) == 0, "the caller's line is left as it was");
+	ok(str_is(R.customer, "C\xc3\xa9"), "escaped customer, copied");
+	ok(str_is(R.basket.store, "S1"), "plain store, in place");
+	ok(str_is(R.basket.channel, "a\"b"), "escaped channel");
+	is_int(R.basket.nitems, 2, "two items");
+	if (R.basket.nitems == 2) {
+		const rl_item *a = &R.basket.items[0], *b = &R.basket.items[1];
+		ok(str_is(a->sku, "A"), "  sku A");
+		ok(str_is(a->category, "c\n"), "  escaped category");
+		is_int(a->ntags, 3, "  three tags");
+		if (a->ntags == 3) {
+			ok(str_is(a->tags[0], "t/1"), "  escaped tag");
+			ok(str_is(a->tags[1], "t2"), "  plain tag");
+			ok(str_is(a->tags[2], "A"), "  tag that is one escape");
+		}
+		ok(str_is(b->sku, "B\\"), "  escaped sku of the second item");
+		is_int(b->qty * b->price, 6, "  2 x 3 = 6");
+	}
+	is_int(R.basket.ncoupons, 3, "three coupons");
+	if (R.basket.ncoupons == 3) {
+		ok(str_is(R.basket.coupons[0], "X\tY"), "  escaped coupon kept after the next escaped ones");
+		ok(str_is(R.basket.coupons[1], "Z"), "  plain coupon");
+		ok(str_is(R.basket.coupons[2], "\""), "  coupon that is one escape");
+	}
+	is_int(R.basket.nattrs, 2, "two attrs");
+	if (R.basket.nattrs == 2) {
+		ok(str_is(R.basket.attrs[0].key, "kky"), "  escaped attr key");
+		ok(R.basket.attrs[0].val.t == EV_STR && R.basket.attrs[0].val.u.s.n == 2 &&
+			memcmp(R.basket.attrs[0].val.u.s.p, "vv", 2) == 0, "  escaped attr value");
+		ok(str_is(R.basket.attrs[1].key, "plain"), "  plain attr key");
+	}
+	is_int(R.nwarnings, 2, "two unknown fields");
+	if (R.nwarnings == 2) {
+		is_str(R.warnings[0].field, "colour", "  an escaped unknown key, decoded");
+		is_str(R.warnings[1].field, "size", "  a plain unknown key");
+	}
+	free(copy);
+	/* a NUL can only arrive escaped, and is still refused */
+	bad("{\"op\":\"quote\",\"items\":[{\"sku\":\"A\\u0000\",\"qty\":1,\"price\":1}]}", "bad_request",
+		"items[0].sku must not contain NUL characters");
+	bad("{\"op\":\"customer\",\"customer\":\"\\u0000\"}", "bad_request", "customer must not contain NUL characters");
+	/* not NUL-terminated input: decode reads exactly n bytes */
+	const char *two = "{\"op\":\"customer\",\"customer\":\"C1\"}{\"op\":\"ping\"}";
+	arena_reset(&A);
+	int rc = decode_request(two, 33, &A, &R, &E);
+	ok(rc == 0 && R.op == OP_CUSTOMER && str_is(R.customer, "C1"), "the first 33 bytes only");
 }
 
 static void test_long_strings(void)
@@ -370,6 +449,7 @@ int main(void)
 	test_basket();
 	test_warnings();
 	test_hash();
+	test_strings_in_place();
 	test_long_strings();
 	arena_free(&A);
 	return tap_done();
