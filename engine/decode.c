@@ -290,6 +290,23 @@ static bool parse_int(const char *s, size_t n, int64_t *out)
 	return true;
 }
 
+/* The fast paths' number: 1 to 18 digits, no sign, no fraction (so no
+ * overflow check); false for anything else, which parse_int then judges. */
+static inline __attribute__((always_inline)) bool small_uint(const char *s, size_t n, int64_t *out)
+{
+	if (n - 1 >= 18)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned dgt = (unsigned)((unsigned char)s[i] - '0');
+		if (dgt > 9)
+			return false;
+		v = v * 10 + dgt;
+	}
+	*out = (int64_t)v;
+	return true;
+}
+
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned dd)
 {
 	/* H. Hinnant's algorithm: days since 1970-01-01, proleptic Gregorian */
@@ -367,18 +384,22 @@ static bool in_text(const dstate *d, const unsigned char *s, size_t n)
 	return (uintptr_t)s >= (uintptr_t)d->text && (uintptr_t)s + n < (uintptr_t)d->text_end && s[n] == '"';
 }
 
+/* A string in the text, kept there: its closing quote becomes the
+ * terminator. */
+static inline rl_str in_place(const unsigned char *s, size_t n)
+{
+	((unsigned char *)s)[n] = '\0';
+	return (rl_str){ (const char *)s, (uint32_t)n };
+}
+
 /* A string to keep: in place when it is in the text (its closing quote
  * becomes the terminator), else copied (yajl's decoding buffer is reused
  * for the next string with escapes). */
 static rl_str copy_str(dstate *d, const unsigned char *s, size_t n)
 {
 	rl_str r = { NULL, 0 };
-	if (in_text(d, s, n)) {
-		((unsigned char *)s)[n] = '\0';
-		r.p = (const char *)s;
-		r.n = (uint32_t)n;
-		return r;
-	}
+	if (in_text(d, s, n))
+		return in_place(s, n);
 	char *p = arena_strndup(d->mem, (const char *)s, n);
 	if (!p) {
 		d->nomem = true;
@@ -766,9 +787,31 @@ static int cb_bool(void *ctx, int b)
 	return on_value(d, V_BOOL, NULL, 0, b);
 }
 
+/* The fast paths of cb_number and cb_string take the values of a usual
+ * basket (a known field seen for the first time, in bounds) and hand
+ * everything else to on_value unchanged: they decide the same way, only
+ * sooner. depth > 0: at depth 0 a scalar is no object (on_value). */
 static int cb_number(void *ctx, const char *s, size_t n)
 {
 	dstate *d = ctx;
+	int64_t v;
+	if (!d->in_id && !d->nomem && d->depth > 0) {
+		uint8_t fr = d->frame[d->depth];
+		if (fr == FR_ITEM) {
+			rl_item *it = &d->items[d->nitems - 1];
+			if (d->ikey == K_QTY && small_uint(s, n, &v) && v >= 1 && v <= MAX_QTY) {
+				it->qty = v;
+				return 1;
+			}
+			if (d->ikey == K_PRICE && small_uint(s, n, &v) && v <= MAX_PRICE) {
+				it->price = v;
+				return 1;
+			}
+		} else if (fr == FR_TOP && d->key == F_TS && small_uint(s, n, &v) && v <= MAX_TS) {
+			d->ts = v;
+			return 1;
+		}
+	}
 	if (in_id(d)) {
 		yajl_gen_number(d->idg, s, n);
 		id_maybe_done(d);
@@ -777,9 +820,30 @@ static int cb_number(void *ctx, const char *s, size_t n)
 	return on_value(d, V_NUM, (const unsigned char *)s, n, false);
 }
 
+/* The top-level fields that are identifier-like strings (ident_problem). */
+#define IDENT_FIELDS (B(F_TXN) | B(F_CUSTOMER) | B(F_ORIGINAL_TXN) | B(F_REFERRED_BY) | B(F_CHANNEL) | B(F_STORE))
+
 static int cb_string(void *ctx, const unsigned char *s, size_t n)
 {
 	dstate *d = ctx;
+	/* 1 to DECODE_MAX_STR bytes, in the text (so without NUL): a valid
+	 * sku, category or identifier */
+	if (!d->in_id && !d->nomem && d->depth > 0 && n - 1 < DECODE_MAX_STR && in_text(d, s, n)) {
+		uint8_t fr = d->frame[d->depth];
+		if (fr == FR_ITEM && (d->ikey == K_SKU || d->ikey == K_CATEGORY)) {
+			rl_item *it = &d->items[d->nitems - 1];
+			*(d->ikey == K_SKU ? &it->sku : &it->category) = in_place(s, n);
+			return 1;
+		}
+		if (fr == FR_TOP && d->key >= 0 && (B(d->key) & IDENT_FIELDS)) {
+			int f = d->key;
+			rl_str *dst = f == F_TXN ? &d->txn : f == F_CUSTOMER ? &d->customer :
+				f == F_ORIGINAL_TXN ? &d->original_txn : f == F_REFERRED_BY ? &d->referred_by :
+				f == F_CHANNEL ? &d->channel : &d->store;
+			*dst = in_place(s, n);
+			return 1;
+		}
+	}
 	if (in_id(d)) {
 		yajl_gen_string(d->idg, s, n);
 		id_maybe_done(d);
@@ -859,7 +923,7 @@ static int cb_end_array(void *ctx)
  * (fixed-size memcmp: a compare or two of words, no call). ORDER: the
  * names in field_names and item_key_names. */
 #define IS(lit) (memcmp(s, lit, sizeof lit - 1) == 0)
-static int top_key(const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) int top_key(const unsigned char *s, size_t n)
 {
 	switch (n) {
 	case 2:
@@ -885,7 +949,7 @@ static int top_key(const unsigned char *s, size_t n)
 	}
 }
 
-static int item_key(const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) int item_key(const unsigned char *s, size_t n)
 {
 	switch (n) {
 	case 3:
