@@ -99,20 +99,31 @@ static void slot_recycle(conn *c, reply *r)
 
 static size_t conn_outlen(const conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) + evbuffer_get_length(c->staged);
 }
 
-/* Move completed slots at the head of the queue to the socket. */
+/* The staged answers to the bufferevent's output, in one move. */
+static void conn_push(conn *c)
+{
+	if (evbuffer_get_length(c->staged))
+		evbuffer_add_buffer(bufferevent_get_output(c->bev), c->staged);
+}
+
+/* Move completed slots at the head of the queue towards the socket: to
+ * the staging buffer, which has no callbacks (the output's run on every
+ * addition), and from there to the output at once when the connection's
+ * callback is done, or now outside of one. */
 static void conn_flush(conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	reply *r;
 	while ((r = TAILQ_FIRST(&c->slots)) && r->state == SLOT_DONE) {
 		TAILQ_REMOVE(&c->slots, r, link);
 		c->nslots--;
-		evbuffer_add_buffer(out, r->out);
+		evbuffer_add_buffer(c->staged, r->out);
 		slot_recycle(c, r);
 	}
+	if (!c->busy)
+		conn_push(c);
 }
 
 static void conn_process(conn *c);
@@ -267,8 +278,17 @@ static bool conn_process_chunk(conn *c)
 	return go_on;
 }
 
-/* Answer every complete line in the input, as far as the bounds allow. */
+static void conn_process_lines(conn *c);
+
+/* Answer every complete line in the input, as far as the bounds allow,
+ * then hand the answers staged meanwhile to the output. */
 static void conn_process(conn *c)
+{
+	conn_process_lines(c);
+	conn_push(c);
+}
+
+static void conn_process_lines(conn *c)
 {
 	server *srv = c->srv;
 	const config *cfg = srv->cfg;
@@ -364,6 +384,7 @@ static void conn_maybe_close(conn *c)
 {
 	if (c->busy)
 		return;
+	conn_push(c); /* staged is empty outside a callback; be sure */
 	if (!(c->closing || c->eof || c->srv->stopping))
 		return;
 	if (c->nslots > 0)
@@ -408,6 +429,7 @@ void conn_free(conn *c)
 		slot_destroy(r);
 	}
 	bufferevent_free(c->bev);
+	evbuffer_free(c->staged);
 	TAILQ_REMOVE(&srv->conns, c, link);
 	srv->nconns--;
 	srv->st.conns_open--;
@@ -444,8 +466,11 @@ void conn_accept(server *srv, int fd, bool unix_peer)
 	}
 	TAILQ_INIT(&c->slots);
 	TAILQ_INIT(&c->spare);
-	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->staged = evbuffer_new();
+	c->bev = c->staged ? bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
 	if (!c->bev) {
+		if (c->staged)
+			evbuffer_free(c->staged);
 		close(fd);
 		free(c);
 		return;

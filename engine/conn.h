@@ -58,6 +58,9 @@ typedef struct conn {
 	TAILQ_ENTRY(conn) link;
 	struct server *srv;
 	struct bufferevent *bev;
+	/* answers moved out of their slots during a callback, handed to the
+	 * output at its end (engine/conn.c, conn_flush); empty otherwise */
+	struct evbuffer *staged;
 	uid_t uid;
 	gid_t gid;
 	bool has_cred;
