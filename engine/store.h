@@ -186,7 +186,9 @@ typedef void (*store_done_fn)(void *ud, bool ok);
 
 /* Opens a request's write (joins the open group). -1: unavailable. */
 int store_write_begin(store *s);
-/* Undoes everything of this request's write (memory included). */
+/* Undoes everything of this request's write (memory included) by rolling
+ * back the whole open group: the `done` of the group's other writes run
+ * now, not ok (they had no effect; none was answered yet). */
 void store_write_abort(store *s);
 /* Ends the request's write; `done` runs once the group is durable (ok) or
  * failed (not ok: nothing of it stays). Without an event base the group

@@ -11,7 +11,7 @@
 
 /* Every statement is prepared once at open and reset after each use. */
 typedef enum store_stmt {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_CUST_GET, ST_CUST_INS, ST_CUST_UPD, ST_CUST_DEL,
 	ST_EXPO_GET, ST_EXPO_INS, ST_EXPO_MOVE,
 	ST_LEDGER_INS, ST_LEDGER_SUM, ST_LEDGER_MOVE,

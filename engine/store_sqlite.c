@@ -2,16 +2,20 @@
  * prepared statements, and the write groups that make writes durable per
  * running.md (always | batch | off).
  *
- * One connection does everything, on the event loop's thread. A request's
- * write runs inside a SAVEPOINT within the open group transaction, so a
- * failed request leaves no trace while its neighbours stay; the group
- * commits from a timer (at once for `always` and `off`, within
- * batch_max_delay_ms for `batch`), then every completion callback of the
- * group runs. Reads use the same connection and so see the group's writes
- * before they are durable: a read never waits for a commit. A failed
- * commit rolls the whole group back, answers every write of it with
- * `unavailable`, and empties the customer cache so that memory holds
- * nothing the file does not. Tables: engine/store_schema.c. */
+ * One connection does everything, on the event loop's thread. Requests
+ * write straight into the open group transaction; the group commits from
+ * a timer (at once for `always` and `off`, within batch_max_delay_ms for
+ * `batch`), then every completion callback of the group runs. Reads use
+ * the same connection and so see the group's writes before they are
+ * durable: a read never waits for a commit. A failed commit, and likewise
+ * a statement failing half-way through a request, rolls the whole group
+ * back, answers every write of it with `unavailable` (none has been
+ * answered yet: they wait for the commit), and empties the customer cache
+ * so that memory holds nothing the file does not. One mechanism for both:
+ * a SAVEPOINT per request, which would keep the neighbours of a failed
+ * request, cost 6% of a purchase's instructions for a case that only a
+ * failing disk or memory produces (handlers check everything a client
+ * can get wrong before they write). Tables: engine/store_schema.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +30,6 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_SAVEPOINT] = "SAVEPOINT req",
-	[ST_RELEASE] = "RELEASE req",
-	[ST_ROLLBACK_TO] = "ROLLBACK TO req",
 	[ST_CUST_GET] = "SELECT enrolled_at, referred_by, points, lifetime_spend, purchase_count,"
 		" first_purchase_at, last_purchase_at, referrals, tier, tier_since, lifted_txn, attrs,"
 		" tierq, spend, fires FROM customers WHERE id = ?1",
@@ -141,8 +142,16 @@ void store_run_waiters(store *s, struct store_waiter *w, bool ok)
 	}
 }
 
-/* Commits the open group and runs its callbacks. */
-static int group_commit(store *s)
+/* Rolls the open group back: none of its writes happened. */
+static void group_rollback(store *s)
+{
+	exec_plain(s, ST_ROLLBACK); /* may fail: SQLite rolls back itself on some errors */
+	store_cache_clear(s);
+	s->in_group = false;
+}
+
+/* Commits the open group (rolls it back when !ok) and runs its callbacks. */
+static int group_end(store *s, bool ok)
 {
 	if (s->timer_armed) {
 		evtimer_del(s->timer);
@@ -150,14 +159,13 @@ static int group_commit(store *s)
 	}
 	if (s->in_write) /* never inside a request's write */
 		return -1;
-	bool ok = true;
 	if (s->in_group) {
-		if (exec_plain(s, ST_COMMIT) < 0) {
+		if (ok && exec_plain(s, ST_COMMIT) < 0) {
 			ok = false;
 			fprintf(stderr, "loyaltyd: store %s: commit failed: %s\n", s->path, s->err);
-			exec_plain(s, ST_ROLLBACK);
-			store_cache_clear(s);
 		}
+		if (!ok)
+			group_rollback(s);
 		s->in_group = false;
 	}
 	s->group++;
@@ -179,6 +187,11 @@ static int group_commit(store *s)
 	store_run_waiters(s, w, ok);
 	store_cache_evict(s);
 	return ok ? 0 : -1;
+}
+
+static int group_commit(store *s)
+{
+	return group_end(s, true);
 }
 
 static void arm_timer(store *s, int ms)
@@ -268,27 +281,19 @@ int store_write_begin(store *s)
 			return -1;
 		s->in_group = true;
 	}
-	if (exec_plain(s, ST_SAVEPOINT) < 0)
-		return -1;
 	s->in_write = true;
 	return 0;
 }
 
+/* A statement failed inside a request: the request's half-applied writes
+ * are in the group transaction with its neighbours', so the group goes
+ * (see the top of the file); the caller answers its own request. */
 void store_write_abort(store *s)
 {
 	if (!s->in_write)
 		return;
-	exec_plain(s, ST_ROLLBACK_TO);
-	exec_plain(s, ST_RELEASE);
 	s->in_write = false;
-	/* The cache may hold this request's half-applied changes: drop it
-	 * all; entries reload from the connection, which has the rest of the
-	 * group. */
-	store_cache_clear(s);
-	if (s->group_writes == 0 && !s->wait_head && s->in_group) {
-		exec_plain(s, ST_ROLLBACK);
-		s->in_group = false;
-	}
+	group_end(s, false);
 }
 
 static void add_waiter(store *s, store_done_fn done, void *ud)
@@ -311,12 +316,6 @@ static void add_waiter(store *s, store_done_fn done, void *ud)
 void store_write_end(store *s, store_done_fn done, void *ud)
 {
 	if (!s->in_write) {
-		if (done)
-			done(ud, false);
-		return;
-	}
-	if (exec_plain(s, ST_RELEASE) < 0) {
-		store_write_abort(s);
 		if (done)
 			done(ud, false);
 		return;
@@ -440,12 +439,11 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 	     * big checkpoints: each page of a hot B-tree is written once per
 	     * checkpoint, not once per group */
 	    || sqlite_set_cache_kib(s->db, page_cache_kib(cfg), &msg) != SQLITE_OK
-	    /* each request's SAVEPOINT keeps the pages it first touches in a
-	     * sub-journal. Left at temp_store=FILE on purpose: that journal
-	     * then lives in memory in 64 KB chunks (SQLITE_CONFIG_STMTJRNL_SPILL)
-	     * and only a request touching more than that spills to a file,
-	     * where temp_store=MEMORY journals in ~1 KB chunks, a malloc and
-	     * free for every quarter page (7% of a purchase's instructions) */
+	    /* temp_store stays FILE on purpose: a statement journal (a
+	     * multi-row UPDATE keeps the pages it touches) then lives in
+	     * memory in 64 KB chunks (SQLITE_CONFIG_STMTJRNL_SPILL), where
+	     * temp_store=MEMORY journals in ~1 KB chunks, a malloc and free
+	     * for every quarter page */
 	    || sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384", NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errsz, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);

@@ -145,8 +145,12 @@ int main(void)
 	is_int(store_cust_get(s, "B", 1, &c), 0, "B exists now");
 	is_int(c->points, 9, "with its one write");
 
-	/* a statement failing inside one request: only that request is undone */
+	/* a statement failing inside one request: the group goes with it, its
+	 * other writes are told at once (none was answered), and the next
+	 * group starts clean */
+	oks = fails = 0;
 	write_points(s, "A", 1);
+	write_points(s, "C", 4);
 	store_write_begin(s);
 	store_cust_get(s, "A", 1, &c);
 	store_ledger_add(s, c, c->id, c->idlen, "earn", 50, NULL, 0, "v", 1, NULL, 0);
@@ -154,16 +158,22 @@ int main(void)
 	store_cust *dup = store_cust_create(s, "A", 1, 1, NULL, 0); /* primary key: fails */
 	ok(dup == NULL, "a failing statement is reported");
 	store_write_abort(s);
-	drain(base, s);
+	is_int(fails, 2, "the group's two other writes fail at the abort");
+	is_int(oks, 0, "and none succeeds");
 	is_int(store_cust_get(s, "A", 1, &c), 0, "A after the aborted request");
-	is_int(c->points, 101, "keeps the group's other write, not the aborted one");
+	is_int(c->points, 100, "has neither the aborted write nor its neighbour's");
+	is_int(store_cust_get(s, "C", 1, &c), 1, "C, created in the rolled-back group, does not exist");
+	write_points(s, "A", 2);
+	drain(base, s);
+	is_int(oks, 1, "the next group commits");
 	store_close(s);
 
 	s = store_open(NULL, &cfg, err, sizeof err);
 	store_cust_get(s, "A", 1, &c);
-	is_int(c->points, 101, "the file agrees after reopening");
+	is_int(c->points, 102, "the file agrees after reopening (100 + 2)");
 	store_ledger_sum(s, "A", 1, &sum);
-	is_int(sum, 101, "and so does the ledger");
+	is_int(sum, 102, "and so does the ledger");
+	is_int(store_cust_get(s, "C", 1, &c), 1, "C is not in the file");
 	store_close(s);
 	event_base_free(base);
 	char cmd[400];
