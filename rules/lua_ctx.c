@@ -67,6 +67,22 @@ static const char *const item_fields[] = { "sku", "category", "qty", "price", "n
 
 #define NFIELDS(a) (sizeof a / sizeof a[0])
 
+/* The fills write their field names from one array of strings made at
+ * set-up (lua_rawset of an interned key) instead of lua_setfield, which
+ * hashes and looks up the C string again on every write. Indexes: */
+enum {
+	KEY_CTX = 1,                               /* ctx_fields */
+	KEY_CUSTOMER = KEY_CTX + 9,                /* "customer" */
+	KEY_CUST,                                  /* customer_fields */
+	KEY_ITEM = KEY_CUST + 10,                  /* item_fields[0..ITEM_COPIED) */
+	KEY_INDEX = KEY_ITEM + ITEM_COPIED,        /* "__index" */
+	KEY_N = KEY_INDEX
+};
+_Static_assert(NFIELDS(ctx_fields) == 9 && NFIELDS(customer_fields) == 10, "KEY_* offsets");
+
+/* customer values that change within a request (see vars_differ) */
+#define NSHADOW 6
+
 /* ---- values ------------------------------------------------------------- */
 
 static void push_value(lua_State *L, const expr_value *v)
@@ -363,13 +379,16 @@ static int ctx_miss(lua_State *L)
 
 /* The fills below: an __index (proxy, key) that finds its data table stale
  * copies the request's values into it (stack index 3) ... */
-static void fill_data(lua_State *L, const rl_ctx *x, int ref_data, const vs_field *f, size_t n)
+static void fill_data(lua_State *L, rl_lua *lx, const rl_ctx *x, int ref_data, const vs_field *f,
+	size_t n, int key0)
 {
 	lua_settop(L, 2);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, ref_data);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_keys); /* 4 */
 	for (size_t i = 0; i < n; i++) {
+		lua_rawgeti(L, 4, key0 + (lua_Integer)i);
 		push_value(L, &x->vars[f[i].vs]);
-		lua_setfield(L, 3, f[i].name);
+		lua_rawset(L, 3);
 	}
 }
 
@@ -378,8 +397,9 @@ static void fill_data(lua_State *L, const rl_ctx *x, int ref_data, const vs_fiel
 static int answer_from_data(lua_State *L, int ref_mt)
 {
 	lua_rawgeti(L, LUA_REGISTRYINDEX, ref_mt);
+	lua_rawgeti(L, 4, KEY_INDEX);
 	lua_pushvalue(L, 3);
-	lua_setfield(L, -2, "__index");
+	lua_rawset(L, -3);
 	lua_pop(L, 1);
 	lua_pushvalue(L, 2);
 	lua_gettable(L, 3);
@@ -392,12 +412,13 @@ static int ctx_fill(lua_State *L)
 	rl_lua *lx = bridge_of(L);
 	rl_ctx *x = current(L, lx);
 
-	fill_data(L, x, lx->ref_ctx_data, ctx_fields, NFIELDS(ctx_fields));
+	fill_data(L, lx, x, lx->ref_ctx_data, ctx_fields, NFIELDS(ctx_fields), KEY_CTX);
+	lua_rawgeti(L, 4, KEY_CUSTOMER);
 	if (x->c)
 		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_cust);
 	else
 		lua_pushnil(L);
-	lua_setfield(L, 3, "customer");
+	lua_rawset(L, 3);
 	lx->ctx_filled = true;
 	return answer_from_data(L, lx->ref_ctx_mt);
 }
@@ -416,7 +437,9 @@ static int cust_fill(lua_State *L)
 	rl_lua *lx = bridge_of(L);
 	rl_ctx *x = current(L, lx);
 
-	fill_data(L, x, lx->ref_cust_data, customer_fields, NFIELDS(customer_fields));
+	fill_data(L, lx, x, lx->ref_cust_data, customer_fields, NFIELDS(customer_fields), KEY_CUST);
+	/* what vars_differ compares before later calls of the request */
+	memcpy(lx->shadow + VS_TIER, x->vars + VS_TIER, NSHADOW * sizeof *lx->shadow);
 	lx->cust_filled = true;
 	return answer_from_data(L, lx->ref_cust_mt);
 }
@@ -529,9 +552,11 @@ static int item_fill(lua_State *L)
 	lua_settop(L, 2);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines);
 	lua_rawgeti(L, 3, 4 * (lua_Integer)i + 3); /* data: 4 */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_keys); /* 5 */
 	for (int f = 0; f < ITEM_COPIED; f++) {
+		lua_rawgeti(L, 5, KEY_ITEM + f);
 		push_value(L, &iv[f]);
-		lua_setfield(L, 4, item_fields[f]);
+		lua_rawset(L, 4);
 	}
 	if (lx->nlines_filled == lx->lines_cap) {
 		size_t cap = lx->lines_cap ? 2 * lx->lines_cap : 16;
@@ -543,8 +568,9 @@ static int item_fill(lua_State *L)
 	}
 	lx->lines_filled[lx->nlines_filled++] = i;
 	lua_rawgeti(L, 3, 4 * (lua_Integer)i + 2);
+	lua_rawgeti(L, 5, KEY_INDEX);
 	lua_pushvalue(L, 4);
-	lua_setfield(L, -2, "__index");
+	lua_rawset(L, -3);
 	lua_pop(L, 1);
 	lua_pushvalue(L, 2);
 	lua_gettable(L, 4);
@@ -762,6 +788,25 @@ static int init_body(lua_State *L)
 	}
 	lua_newtable(L);
 	lx->ref_lines = ref_top(L);
+
+	lua_createtable(L, KEY_N, 0);
+	for (size_t i = 0; i < NFIELDS(ctx_fields); i++) {
+		lua_pushstring(L, ctx_fields[i].name);
+		lua_rawseti(L, -2, KEY_CTX + (lua_Integer)i);
+	}
+	lua_pushliteral(L, "customer");
+	lua_rawseti(L, -2, KEY_CUSTOMER);
+	for (size_t i = 0; i < NFIELDS(customer_fields); i++) {
+		lua_pushstring(L, customer_fields[i].name);
+		lua_rawseti(L, -2, KEY_CUST + (lua_Integer)i);
+	}
+	for (int f = 0; f < ITEM_COPIED; f++) {
+		lua_pushstring(L, item_fields[f]);
+		lua_rawseti(L, -2, KEY_ITEM + f);
+	}
+	lua_pushliteral(L, "__index");
+	lua_rawseti(L, -2, KEY_INDEX);
+	lx->ref_keys = ref_top(L);
 	return 0;
 }
 
@@ -849,7 +894,6 @@ static void vars_changed(rl_lua *lx, lua_State *L, const rl_ctx *x)
 	if (lx->cust_filled)
 		mark_stale(L, lx->ref_cust_mt, lx->ref_cust_fill);
 	lx->ctx_filled = lx->cust_filled = false;
-	memcpy(lx->shadow, x->vars, sizeof lx->shadow);
 	if (++lx->gen == 0) { /* wrapped: entries of 2^32 requests ago would look current */
 		memset(lx->memo, 0, sizeof lx->memo);
 		lx->gen = 1;
@@ -885,10 +929,12 @@ static void begin_request(rl_lua *lx, lua_State *L, rl_ctx *x)
  * rules/program.c): the tier while tiers qualify, the customer's figures
  * for the tier after the commit; net is never copied. Comparing the type
  * and the 8 bytes of the value is enough: a tier's name is the program's
- * own string. */
-_Static_assert(VS_DSLP == VS_TIER + 5, "the slots compared are VS_TIER..VS_DSLP");
+ * own string. Only the customer's data table holds these, so nothing is
+ * compared while it is stale (most calls of a request whose rules do not
+ * read the customer); cust_fill takes the copy compared against. */
+_Static_assert(VS_DSLP == VS_TIER + NSHADOW - 1, "the slots compared are VS_TIER..VS_DSLP");
 
-static bool val_differ(const expr_value *a, const expr_value *b)
+static inline bool val_differ(const expr_value *a, const expr_value *b)
 {
 	if (a->t != b->t)
 		return true;
@@ -937,17 +983,25 @@ static const char *role_name(rl_lua_role r)
 	return "function";
 }
 
-/* luasb_fn_id of the function `ref` when its results may be remembered. */
-static int ref_fn(rl_lua *lx, lua_State *L, int ref)
+/* luasb_fn_id of the function `ref` when its results may be remembered;
+ * *key_nargs is the arity its results are remembered under: a function
+ * that declares one parameter (`function(item)`, no `...`) never sees the
+ * ctx a discount's items also passes, so f(item, ctx) is f(item) and
+ * shares the results any_item remembered (and the other way round). */
+static int ref_fn(rl_lua *lx, lua_State *L, int ref, int *key_nargs)
 {
+	*key_nargs = 2;
 	if (ref <= 0 || (size_t)ref >= lx->nroles)
 		return -1;
 	if (!lx->fn_of_ref[ref]) {
+		lua_Debug ar;
 		luasb_push_fn(lx->sb, ref);
-		lx->fn_of_ref[ref] = luasb_fn_id(lx->sb, lua_topointer(L, -1)) + 2;
-		lua_pop(L, 1);
+		int id = luasb_fn_id(lx->sb, lua_topointer(L, -1));
+		bool one = lua_getinfo(L, ">u", &ar) && ar.nparams <= 1 && !ar.isvararg;
+		lx->fn_of_ref[ref] = (id + 2) * 2 + (one ? 1 : 0);
 	}
-	return luasb_fns_pure(lx->sb) ? lx->fn_of_ref[ref] - 2 : -1;
+	*key_nargs = lx->fn_of_ref[ref] & 1 ? 1 : 2;
+	return luasb_fns_pure(lx->sb) ? (lx->fn_of_ref[ref] >> 1) - 2 : -1;
 }
 
 int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
@@ -959,7 +1013,7 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 	lua_State *L = luasb_state(lx->sb);
 	rl_lua_role role = code->lua_ref > 0 && (size_t)code->lua_ref < lx->nroles
 		? (rl_lua_role)lx->roles[code->lua_ref] : LR_WHEN;
-	int nargs = 1, t, rc = 0, fn = -1;
+	int nargs = 1, t, rc = 0, fn = -1, key_nargs = 2;
 
 	if (!lua_checkstack(L, 8)) {
 		snprintf(err, errsz, "Lua stack exhausted");
@@ -968,7 +1022,7 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 	if (!saved) {
 		if (x != lx->req_x || x->lua_mark != lx)
 			begin_request(lx, L, x);
-		else if (vars_differ(lx, x))
+		else if (lx->cust_filled && vars_differ(lx, x))
 			vars_changed(lx, L, x);
 	} else if (saved != x) {
 		/* a host function of a running call evaluating another request:
@@ -977,9 +1031,9 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 		return -1;
 	}
 	if (item >= 0) {
-		fn = ref_fn(lx, L, code->lua_ref);
+		fn = ref_fn(lx, L, code->lua_ref, &key_nargs);
 
-		int m = fn >= 0 ? memo_get(lx, fn, (uint32_t)item, 2) : 0;
+		int m = fn >= 0 ? memo_get(lx, fn, (uint32_t)item, key_nargs) : 0;
 		if (m) {
 			*out = m == 3 ? expr_null() : expr_bool(m == 2);
 			return 0;
@@ -1027,7 +1081,7 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 			snprintf(err, errsz, "'%s' must return true, false or nil, not %s",
 				role_name(role), lua_typename(L, t));
 		else if (fn >= 0 && imp == lx->impure)
-			memo_put(lx, fn, (uint32_t)item, 2, t == LUA_TNIL ? 3 : out->u.b ? 2 : 1);
+			memo_put(lx, fn, (uint32_t)item, key_nargs, t == LUA_TNIL ? 3 : out->u.b ? 2 : 1);
 		break;
 	default:
 		if (lua_isinteger(L, -1))

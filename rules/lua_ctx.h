@@ -37,7 +37,8 @@ typedef struct rl_lua {
 	const program *p;
 	void *load_state;       /* rules/load_lua.c's, in the program's arena */
 	uint8_t *roles;         /* by reference */
-	int32_t *fn_of_ref;     /* by reference: luasb_fn_id + 2; 0 not asked yet */
+	int32_t *fn_of_ref;     /* by reference: (luasb_fn_id + 2) * 2 + 1 if it takes
+	                         * one parameter; 0 not asked yet (ref_fn) */
 	size_t nroles;
 	/* registry references: ctx, ctx.customer, ctx.attr, ctx.items are
 	 * read-only proxies (empty tables); ctx's and the customer's metatable
@@ -46,6 +47,7 @@ typedef struct rl_lua {
 	int ref_cust, ref_cust_mt, ref_cust_data, ref_cust_fill;
 	int ref_attr, ref_items;
 	int ref_item_dm, ref_item_fill, ref_item_ro, ref_item_ts; /* shared by lines */
+	int ref_keys;           /* field names, interned once (lua_ctx.c KEY_*) */
 	int ref_lines;          /* line i: [4i+1] proxy [4i+2] metatable [4i+3] data [4i+4] fill */
 	const void *ctx_ptr;    /* the ctx proxy, to check methods' self */
 	/* the request the data tables hold (see begin_request) */
@@ -55,7 +57,7 @@ typedef struct rl_lua {
 	uint32_t *lines_filled;
 	size_t nlines_filled, lines_cap;
 	uint32_t nlines_made;
-	expr_value shadow[VS_NFIXED];
+	expr_value shadow[VS_NFIXED]; /* VS_TIER.. as the customer's fill saw them */
 	/* bumped by every read of something that changes within a request
 	 * (net, an item's net): a call that saw it bumped is not remembered */
 	uint64_t impure;
