@@ -4,7 +4,7 @@
 # fuzz target for import lines) list them through this one variable.
 STORE_SOURCES = \
 	engine/store_sqlite.c engine/store_schema.c engine/store_customer.c \
-	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c engine/store_vfs.c
+	engine/store_ledger.c engine/store_txn.c engine/store_forget.c engine/store_sync.c engine/store_ckpt.c engine/store_vfs.c
 
 engine_libengine_a_SOURCES += engine/ops.h \
 	engine/store.h engine/store_internal.h \
@@ -30,6 +30,13 @@ TESTS += tests/unit/test-store-import
 tests_unit_test_store_import_SOURCES = tests/unit/test-store-import.c
 tests_unit_test_store_import_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 tests_unit_test_store_import_LDADD = $(ENGINE_LIBS)
+
+# WAL checkpoints off the loop, every durability
+check_PROGRAMS += tests/unit/test-store-ckpt
+TESTS += tests/unit/test-store-ckpt
+tests_unit_test_store_ckpt_SOURCES = tests/unit/test-store-ckpt.c $(STORE_SOURCES)
+tests_unit_test_store_ckpt_CFLAGS = $(tests_unit_test_store_CFLAGS)
+tests_unit_test_store_ckpt_LDADD = $(tests_unit_test_store_LDADD)
 
 # a failing group commit (fault-injecting VFS)
 check_PROGRAMS += tests/unit/test-store-fail

@@ -36,6 +36,7 @@ struct store {
 	struct event *evict_ev;  /* runs eviction outside any handler */
 	bool evict_armed;
 	struct store_sync *sync; /* fdatasync thread (store_sync.c), or NULL */
+	struct store_ckpt *ckpt; /* checkpoint thread (store_ckpt.c), or NULL */
 	int wal_fd;              /* its WAL descriptor, closed after sqlite3_close */
 	sqlite3_stmt *st[ST__COUNT];
 	/* the JSON columns of one statement are written back to back into
@@ -85,6 +86,10 @@ bool store_sync_busy(const store *s); /* a sync is running or its answer not yet
 void store_group_sync_done(store *s); /* store_sync.c -> store_sqlite.c: a sync returned */
 void store_sync_now(store *s);   /* sync here and run every committed group */
 void store_sync_stop(store *s);
+/* store_ckpt.c: WAL checkpoints off the loop (see there); sync_file: sync
+ * the database file after copying (not with durability off) */
+int store_ckpt_start(store *s, bool sync_file);
+void store_ckpt_stop(store *s);
 
 void store_cache_init(store *s);
 void store_cache_clear(store *s);           /* drop every entry (state reloads from the file) */

@@ -474,6 +474,8 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 		}
 		/* else: no thread; every COMMIT syncs (FULL) on the loop */
 	}
+	if (base)
+		store_ckpt_start(s, cfg->durability != STORE_OFF); /* else the loop checkpoints */
 	if (base) {
 		s->timer = evtimer_new(base, timer_cb, s);
 		s->evict_ev = event_new(base, -1, 0, evict_cb, s);
@@ -492,6 +494,7 @@ store *store_open(struct event_base *base, const store_config *cfg, char *err, s
 	s->group = 1;
 	return s;
 fail:
+	store_ckpt_stop(s);
 	store_sync_stop(s);
 	free(s->jbuf);
 	if (s->timer)
@@ -518,6 +521,7 @@ int store_close(store *s)
 		store_write_abort(s);
 	int rc = group_commit(s);
 	store_sync_now(s);
+	store_ckpt_stop(s);
 	store_sync_stop(s);
 	if (s->timer)
 		event_free(s->timer);

@@ -46,13 +46,6 @@ struct store_sync {
 	batch *head, *tail;         /* committed, waiting for their sync (loop only) */
 	uint64_t next_seq;          /* loop only */
 
-	/* background checkpoints: a connection of their own, used only by
-	 * their thread (ckpt_main); NULL when it could not be set up */
-	sqlite3 *cdb;
-	pthread_t cthread;
-	pthread_cond_t ccv;
-	bool cwant;                 /* a checkpoint was asked for (under mu) */
-	int ckpt_last;              /* WAL frames at the last request (loop only) */
 };
 
 static void *sync_main(void *ud)
@@ -118,81 +111,6 @@ bool store_sync_busy(const store *s)
 	return s->sync && s->sync->head; /* batches wait until their sync is handled */
 }
 
-/* Copies committed WAL frames into the database file and syncs it, off
- * the loop. PASSIVE: never waits for the loop's connection; what it
- * cannot copy yet waits for the next request. Errors only mean the WAL
- * stays longer (the loop's own checkpoint still bounds it). */
-static void *ckpt_main(void *ud)
-{
-	struct store_sync *y = ud;
-	pthread_mutex_lock(&y->mu);
-	for (;;) {
-		while (!y->stop && !y->cwant)
-			pthread_cond_wait(&y->ccv, &y->mu);
-		if (y->stop)
-			break;
-		y->cwant = false;
-		pthread_mutex_unlock(&y->mu);
-		sqlite3_wal_checkpoint_v2(y->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		pthread_mutex_lock(&y->mu);
-	}
-	pthread_mutex_unlock(&y->mu);
-	return NULL;
-}
-
-/* The loop connection's WAL hook (after every COMMIT, nframes = frames in
- * the WAL). Every CKPT_BG_FRAMES new frames the thread above copies them
- * into the file and syncs it. Small and often on purpose: the file's sync
- * and the WAL's fdatasync share the disk queue, and a purchase's answer
- * waits for the WAL's. Copying 4096 frames (16 MiB) at a time put a
- * 10-20 ms file sync in front of some WAL syncs; 256 frames (1 MiB) took
- * the 4 x 16 purchase p99 from 14-18 ms to 6-7 ms at the same throughput
- * (64 gave no more). At CKPT_FRAMES the loop checkpoints itself,
- * as wal_autocheckpoint did: that one has only the rest to copy, and it
- * runs between groups, so the next group restarts the WAL from its
- * beginning (a checkpoint of another connection cannot guarantee that:
- * the loop's connection is nearly always inside a group). */
-#define CKPT_BG_FRAMES 256
-#define CKPT_FRAMES 16384
-
-static int wal_hook(void *ud, sqlite3 *db, const char *name, int nframes)
-{
-	store *s = ud;
-	struct store_sync *y = s->sync;
-	if (nframes < y->ckpt_last)
-		y->ckpt_last = 0; /* the WAL restarted */
-	if (nframes - y->ckpt_last >= CKPT_BG_FRAMES) {
-		y->ckpt_last = nframes;
-		pthread_mutex_lock(&y->mu);
-		y->cwant = true;
-		pthread_cond_signal(&y->ccv);
-		pthread_mutex_unlock(&y->mu);
-	}
-	if (nframes >= CKPT_FRAMES)
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	return SQLITE_OK;
-}
-
-static void ckpt_start(store *s)
-{
-	struct store_sync *y = s->sync;
-	/* a first read puts the connection's pager into WAL mode; before it
-	 * a checkpoint of this connection would do nothing */
-	if (sqlite3_open_v2(s->path, &y->cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK
-	    || sqlite3_exec(y->cdb, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
-		goto fail;
-	pthread_cond_init(&y->ccv, NULL);
-	if (pthread_create(&y->cthread, NULL, ckpt_main, y) != 0) {
-		pthread_cond_destroy(&y->ccv);
-		goto fail;
-	}
-	sqlite3_wal_hook(s->db, wal_hook, s); /* replaces wal_autocheckpoint */
-	return;
-fail:
-	sqlite3_close(y->cdb); /* NULL is fine */
-	y->cdb = NULL;
-}
-
 int store_sync_start(store *s)
 {
 	struct store_sync *y = calloc(1, sizeof *y);
@@ -213,7 +131,6 @@ int store_sync_start(store *s)
 		goto fail;
 	}
 	s->sync = y;
-	ckpt_start(s);
 	return 0;
 fail:
 	if (y->ev)
@@ -301,18 +218,8 @@ void store_sync_stop(store *s)
 	pthread_mutex_lock(&y->mu);
 	y->stop = true;
 	pthread_cond_signal(&y->cv);
-	if (y->cdb)
-		pthread_cond_signal(&y->ccv);
 	pthread_mutex_unlock(&y->mu);
 	pthread_join(y->thread, NULL);
-	if (y->cdb) {
-		pthread_join(y->cthread, NULL);
-		pthread_cond_destroy(&y->ccv);
-		/* the loop's connection checkpoints for itself again (its close
-		 * copies the rest into the file) */
-		sqlite3_wal_autocheckpoint(s->db, CKPT_FRAMES);
-		sqlite3_close(y->cdb);
-	}
 	run_ready(s); /* the thread synced everything requested before it left */
 	event_free(y->ev);
 	close(y->pipe[0]);
