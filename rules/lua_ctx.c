@@ -541,39 +541,44 @@ static int item_miss(lua_State *L)
 	return 1;
 }
 
+/* __index of a line's metatable while the request's lines are stale: the
+ * first read of an item's sku or category in a request copies those of
+ * every line of the basket at once (one C call instead of one per line;
+ * predicates run over every line anyway), charged one instruction a line
+ * to the running call, then answers the key. */
 static int item_fill(lua_State *L)
 {
 	rl_lua *lx = bridge_of(L);
 	rl_ctx *x = current(L, lx);
 	lua_getmetatable(L, 1); /* the C API sees past __metatable */
 	uint32_t i = line_at(L, x, lua_gettop(L));
-	const expr_value *iv = &x->items[(size_t)i * IS_N];
+	uint32_t n = x->b->nitems;
 
+	luasb_charge(L, n);
 	lua_settop(L, 2);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines);
-	lua_rawgeti(L, 3, 4 * (lua_Integer)i + 3); /* data: 4 */
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_keys); /* 5 */
-	for (int f = 0; f < ITEM_COPIED; f++) {
-		lua_rawgeti(L, 5, KEY_ITEM + f);
-		push_value(L, &iv[f]);
-		lua_rawset(L, 4);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines); /* 3 */
+	if (n > lx->nlines_made)
+		make_line(L, lx, n - 1);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_keys); /* 4 */
+	for (uint32_t j = 0; j < n; j++) {
+		const expr_value *iv = &x->items[(size_t)j * IS_N];
+		lua_Integer base = 4 * (lua_Integer)j;
+		lua_rawgeti(L, 3, base + 3); /* data: 5 */
+		for (int f = 0; f < ITEM_COPIED; f++) {
+			lua_rawgeti(L, 4, KEY_ITEM + f);
+			push_value(L, &iv[f]);
+			lua_rawset(L, 5);
+		}
+		lua_rawgeti(L, 3, base + 2);
+		lua_rawgeti(L, 4, KEY_INDEX);
+		lua_pushvalue(L, 5);
+		lua_rawset(L, -3);
+		lua_settop(L, 4);
 	}
-	if (lx->nlines_filled == lx->lines_cap) {
-		size_t cap = lx->lines_cap ? 2 * lx->lines_cap : 16;
-		uint32_t *v = realloc(lx->lines_filled, cap * sizeof *v);
-		if (!v)
-			return luaL_error(L, "out of memory");
-		lx->lines_filled = v;
-		lx->lines_cap = cap;
-	}
-	lx->lines_filled[lx->nlines_filled++] = i;
-	lua_rawgeti(L, 3, 4 * (lua_Integer)i + 2);
-	lua_rawgeti(L, 5, KEY_INDEX);
-	lua_pushvalue(L, 4);
-	lua_rawset(L, -3);
-	lua_pop(L, 1);
+	lx->nlines_filled = n;
+	lua_rawgeti(L, 3, 4 * (lua_Integer)i + 3);
 	lua_pushvalue(L, 2);
-	lua_gettable(L, 4);
+	lua_gettable(L, -2); /* through item_miss for the fields not copied */
 	return 1;
 }
 
@@ -870,7 +875,6 @@ void rl_lua_free(void *lua)
 	luasb_free(lx->sb);
 	free(lx->roles);
 	free(lx->fn_of_ref);
-	free(lx->lines_filled);
 	free(lx);
 }
 
@@ -910,8 +914,8 @@ static void begin_request(rl_lua *lx, lua_State *L, rl_ctx *x)
 {
 	vars_changed(lx, L, x);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines);
-	for (size_t k = 0; k < lx->nlines_filled; k++) {
-		lua_Integer base = 4 * (lua_Integer)lx->lines_filled[k];
+	for (uint32_t k = 0; k < lx->nlines_filled; k++) {
+		lua_Integer base = 4 * (lua_Integer)k;
 		lua_rawgeti(L, -1, base + 2);
 		lua_pushliteral(L, "__index");
 		lua_rawgeti(L, -3, base + 4);

@@ -54,8 +54,7 @@ typedef struct rl_lua {
 	const void *req_x;
 	uint32_t gen;
 	bool ctx_filled, cust_filled;
-	uint32_t *lines_filled;
-	size_t nlines_filled, lines_cap;
+	uint32_t nlines_filled; /* lines 0.. hold this request's values */
 	uint32_t nlines_made;
 	expr_value shadow[VS_NFIXED]; /* VS_TIER.. as the customer's fill saw them */
 	/* bumped by every read of something that changes within a request
