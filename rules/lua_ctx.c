@@ -43,22 +43,26 @@ typedef enum px_kind { PX_CTX, PX_CUSTOMER, PX_ATTR, PX_ITEMS, PX_ITEM, PX_N } p
 
 static const char *const px_names[PX_N] = { "ctx", "ctx.customer", "ctx.attr", "ctx.items", "item" };
 
-/* ctx's fields answered by ctx_miss (the others live in the data table) */
-enum { F_NET = 1, F_COUPONS, F_NILABLE };
-/* copied into ctx's data table on its first read in a request */
-typedef struct { const char *name; int vs; } vs_field;
+/* ctx's fields answered by ctx_miss (the others live in the data table);
+ * F_VS + a VS_* slot: a field read from the request on every read */
+enum { F_NET = 1, F_COUPONS, F_NILABLE, F_VS };
+/* copied into ctx's data table on its first read in a request, except the
+ * `lazy` ones: strings that rules seldom read (the store, the date, the
+ * customer's id) are not worth interning for every request; each read of
+ * them asks the request (F_VS) */
+typedef struct { const char *name; int vs; bool lazy; } vs_field;
 
 static const vs_field ctx_fields[] = {
-	{ "subtotal", VS_SUBTOTAL }, { "qty", VS_QTY }, { "channel", VS_CHANNEL },
-	{ "store", VS_STORE }, { "weekday", VS_WEEKDAY }, { "hour", VS_HOUR },
-	{ "month", VS_MONTH }, { "day", VS_DAY }, { "date", VS_DATE },
+	{ "subtotal", VS_SUBTOTAL, 0 }, { "qty", VS_QTY, 0 }, { "channel", VS_CHANNEL, 0 },
+	{ "store", VS_STORE, 1 }, { "weekday", VS_WEEKDAY, 0 }, { "hour", VS_HOUR, 0 },
+	{ "month", VS_MONTH, 0 }, { "day", VS_DAY, 0 }, { "date", VS_DATE, 1 },
 };
 static const vs_field customer_fields[] = {
-	{ "id", VS_CUSTOMER }, { "tier", VS_TIER }, { "points", VS_POINTS },
-	{ "lifetime_spend", VS_LIFETIME }, { "spend_12m", VS_SPEND12 },
-	{ "purchase_count", VS_PCOUNT }, { "days_since_last_purchase", VS_DSLP },
-	{ "days_since_enrolled", VS_DSE }, { "referred_by", VS_REFBY },
-	{ "referrals", VS_REFERRALS },
+	{ "id", VS_CUSTOMER, 1 }, { "tier", VS_TIER, 0 }, { "points", VS_POINTS, 0 },
+	{ "lifetime_spend", VS_LIFETIME, 0 }, { "spend_12m", VS_SPEND12, 0 },
+	{ "purchase_count", VS_PCOUNT, 0 }, { "days_since_last_purchase", VS_DSLP, 0 },
+	{ "days_since_enrolled", VS_DSE, 0 }, { "referred_by", VS_REFBY, 1 },
+	{ "referrals", VS_REFERRALS, 0 },
 };
 /* ORDER: IS_* in rules/prog_impl.h. The strings are copied (what
  * predicates test, again and again); numbers are cheap to answer. */
@@ -356,7 +360,9 @@ static int ctx_miss(lua_State *L)
 	rl_lua *lx = bridge_of(L);
 	rl_ctx *x = current(L, lx);
 
-	switch (miss_id(L)) {
+	int id = miss_id(L);
+
+	switch (id) {
 	case F_NET:
 		lx->impure++;
 		push_value(L, &x->vars[VS_NET]);
@@ -373,6 +379,11 @@ static int ctx_miss(lua_State *L)
 	case F_NILABLE: /* copied, and nil in this request */
 		lua_pushnil(L);
 		return 1;
+	case 0:
+		break;
+	default:
+		push_value(L, &x->vars[id - F_VS]);
+		return 1;
 	}
 	return no_field(L, PX_CTX);
 }
@@ -386,6 +397,8 @@ static void fill_data(lua_State *L, rl_lua *lx, const rl_ctx *x, int ref_data, c
 	lua_rawgeti(L, LUA_REGISTRYINDEX, ref_data);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_keys); /* 4 */
 	for (size_t i = 0; i < n; i++) {
+		if (f[i].lazy)
+			continue;
 		lua_rawgeti(L, 4, key0 + (lua_Integer)i);
 		push_value(L, &x->vars[f[i].vs]);
 		lua_rawset(L, 3);
@@ -425,8 +438,14 @@ static int ctx_fill(lua_State *L)
 
 static int cust_miss(lua_State *L)
 {
-	if (miss_id(L) == F_NILABLE) {
+	int id = miss_id(L);
+
+	if (id == F_NILABLE) {
 		lua_pushnil(L);
+		return 1;
+	}
+	if (id >= F_VS) {
+		push_value(L, &current(L, bridge_of(L))->vars[id - F_VS]);
 		return 1;
 	}
 	return no_field(L, PX_CUSTOMER);
@@ -697,7 +716,7 @@ static int init_body(lua_State *L)
 	lua_createtable(L, 0, 1);
 	for (size_t i = 0; i < NFIELDS(customer_fields); i++, n++) {
 		names[n] = customer_fields[i].name;
-		ids[n] = F_NILABLE;
+		ids[n] = customer_fields[i].lazy ? F_VS + customer_fields[i].vs : F_NILABLE;
 	}
 	push_names(L, names, n, ids);
 	push_fn(L, lx, cust_miss, 1);
@@ -747,7 +766,7 @@ static int init_body(lua_State *L)
 	n = 0;
 	for (size_t i = 0; i < NFIELDS(ctx_fields); i++, n++) {
 		names[n] = ctx_fields[i].name;
-		ids[n] = F_NILABLE;
+		ids[n] = ctx_fields[i].lazy ? F_VS + ctx_fields[i].vs : F_NILABLE;
 	}
 	names[n] = "customer";
 	ids[n++] = F_NILABLE;
