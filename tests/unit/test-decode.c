@@ -421,6 +421,54 @@ static void test_strings_in_place(void)
 	ok(rc == 0 && R.op == OP_CUSTOMER && str_is(R.customer, "C1"), "the first 33 bytes only");
 }
 
+static void item_num(const char *qty, const char *price)
+{
+	static char line[256];
+	snprintf(line, sizeof line, "{\"op\":\"quote\",\"items\":[{\"sku\":\"A\",\"qty\":%s,\"price\":%s}]}", qty, price);
+	dec(line);
+}
+
+/* The numbers a basket's fast path takes (1 to 18 digits, no sign) and
+ * the ones it leaves to the general path, at the edges of both. */
+static void test_number_edges(void)
+{
+	const char *qmsg = "items[0].qty must be an integer from 1 to 1000000";
+	const char *pneg = "items[0].price must be a non-negative integer of minor units";
+	const char *pmax = "items[0].price must be at most 1000000000000 minor units";
+	struct { const char *qty, *price, *msg; int64_t q, p; } c[] = {
+		{ "1000000", "1000000000000", NULL, 1000000, 1000000000000 },
+		{ "1000001", "1", qmsg, 0, 0 },
+		{ "0", "1", qmsg, 0, 0 },
+		{ "-0", "1", qmsg, 0, 0 },        /* -0 is 0: not a quantity */
+		{ "1", "-0", NULL, 1, 0 },        /* but a price of 0 */
+		{ "1", "0", NULL, 1, 0 },
+		{ "1", "1000000000001", pmax, 0, 0 },
+		{ "1", "999999999999999999", pmax, 0, 0 },    /* 18 digits */
+		{ "1", "9223372036854775807", pmax, 0, 0 },   /* 19: INT64_MAX */
+		{ "1", "9223372036854775808", pneg, 0, 0 },   /* past int64 */
+		{ "1", "1.0", pneg, 0, 0 },
+		{ "1", "1e3", pneg, 0, 0 },
+		{ "2.5", "1", qmsg, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		item_num(c[i].qty, c[i].price);
+		if (!c[i].msg) {
+			ok(R.basket.nitems == 1 && R.basket.items[0].qty == c[i].q && R.basket.items[0].price == c[i].p,
+				"qty %s, price %s: %lld x %lld", c[i].qty, c[i].price, (long long)c[i].q, (long long)c[i].p);
+		} else {
+			is_str(E.message, c[i].msg, "qty %s, price %s refused", c[i].qty, c[i].price);
+		}
+	}
+	const char *tmsg = "ts must be an RFC 3339 time with an offset or an integer of Unix seconds";
+	good("{\"op\":\"quote\",\"ts\":253402300799,\"items\":[" ITEM "]}");
+	ok(R.has_ts && R.ts == INT64_C(253402300799), "ts 9999-12-31T23:59:59Z as an integer");
+	good("{\"op\":\"quote\",\"ts\":0,\"items\":[" ITEM "]}");
+	ok(R.has_ts && R.ts == 0, "ts 0");
+	bad("{\"op\":\"quote\",\"ts\":253402300800,\"items\":[" ITEM "]}", "bad_request", tmsg);
+	bad("{\"op\":\"quote\",\"ts\":-1,\"items\":[" ITEM "]}", "bad_request", tmsg);
+	bad("{\"op\":\"quote\",\"ts\":1000000000000000000,\"items\":[" ITEM "]}", "bad_request", tmsg);
+}
+
 static void test_long_strings(void)
 {
 	char *line = malloc(4096);
@@ -450,6 +498,7 @@ int main(void)
 	test_warnings();
 	test_hash();
 	test_strings_in_place();
+	test_number_edges();
 	test_long_strings();
 	arena_free(&A);
 	return tap_done();
