@@ -1,7 +1,10 @@
 /* engine/decode.h — one protocol line → one `request` (engine/request.h),
  * with a streaming JSON parser (yajl callbacks, no document tree): every
  * field of protocol.md is checked for type and bounds as it arrives and
- * copied into the request's arena.
+ * kept in the request's arena (the line is copied there once; strings
+ * point into that copy, NUL-terminated, or are copied when they had
+ * escapes). The caller's line is not modified and need not outlive the
+ * call.
  *
  * Owns the wire-level validation only; what needs state (customers, txns,
  * balances) is the op handlers'. */
