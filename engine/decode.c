@@ -133,6 +133,8 @@ typedef struct dstate {
 	uint32_t seen;
 
 	bool nomem, too_deep;
+	yajl_handle h;
+	size_t top_end;         /* offset just past the top object's '}', or 0 */
 	bool op_present, op_is_string;
 	rl_str op;
 
@@ -906,6 +908,13 @@ static int cb_end(void *ctx, bool map)
 	if (fr == FR_ITEMS && d->nitems == 0)
 		add_err(d, F_ITEMS, -1, "items must be an array of 1 to 1000 lines");
 	d->depth--;
+	if (d->depth == 0) {
+		/* yajl counts its offset in the chunk as it goes: here it is
+		 * just past this brace (checked before use, see decode_request) */
+		size_t at = yajl_get_bytes_consumed(d->h);
+		if (at > 0 && at <= (size_t)(d->text_end - d->text) && d->text[at - 1] == '}')
+			d->top_end = at;
+	}
 	return 1;
 }
 
@@ -1383,6 +1392,15 @@ hash:
 	return 0;
 }
 
+/* JSON's whitespace only (RFC 8259: space, tab, LF, CR). */
+static bool only_space(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			return false;
+	return true;
+}
+
 int decode_request(const char *line, size_t n, arena *mem, request *req, decode_error *err)
 {
 	memset(req, 0, sizeof *req);
@@ -1404,13 +1422,19 @@ int decode_request(const char *line, size_t n, arena *mem, request *req, decode_
 		set_err(err, "internal", "out of memory decoding the request");
 		return -1;
 	}
+	d.h = h;
 	memcpy(text, line, n);
 	text[n] = '\0';
 	d.text = text;
 	d.text_end = text + n;
 	yajl_status st = yajl_parse(h, text, n);
 	bool at_end = false;
-	if (st == yajl_status_ok) {
+	/* When only whitespace follows the top object's closing brace, yajl
+	 * is in its parse-complete state and yajl_complete_parse could only
+	 * say ok: it is skipped (it runs one more space through the whole
+	 * parser). Anything else after the brace (a number or a literal cut
+	 * short, an open string) needs it to be refused. */
+	if (st == yajl_status_ok && !(d.top_end && only_space(text + d.top_end, n - d.top_end))) {
 		st = yajl_complete_parse(h);
 		at_end = true;
 	}

@@ -56,6 +56,14 @@ static void test_json_level(void)
 	bad("x", "bad_json", "the line is not valid JSON (near byte 1)");
 	bad("{\"op\":\"ping\"", "bad_json", "the line is not valid JSON (it ends inside a value)");
 	bad("{\"op\":\"ping\"} {}", "bad_json", "the line is not valid JSON (near byte 15)");
+	/* after the object: whitespace is fine, a token cut short is not */
+	good("{\"op\":\"ping\"} \t ");
+	bad("{\"op\":\"ping\"} 1", "bad_json", "the line is not valid JSON (it ends inside a value)");
+	bad("{\"op\":\"ping\"} tru", "bad_json", "the line is not valid JSON (it ends inside a value)");
+	/* yajl's own leniency, kept as it was: a string left open after a
+	 * complete value passes its final check */
+	good("{\"op\":\"ping\"} \"x}");
+	bad("{\"op\":\"ping\",\"x\":\"}\"} -", "bad_json", "the line is not valid JSON (it ends inside a value)");
 	bad("[1]", "bad_json", "the request must be a JSON object");
 	bad("\"ping\"", "bad_json", "the request must be a JSON object");
 	bad("null", "bad_json", "the request must be a JSON object");
