@@ -71,6 +71,15 @@ static const char *const item_fields[] = { "sku", "category", "qty", "price", "n
 
 #define NFIELDS(a) (sizeof a / sizeof a[0])
 
+/* Between calls the state's stack holds the sandbox's message handler
+ * (1), then the ctx proxy and the lines table (rl_lua_ctx_init): a call
+ * from the evaluator pushes them with one lua_pushvalue / lua_rawgeti
+ * instead of a registry lookup each. Only outside a running call: inside
+ * one (a Lua segment asked from a host function) the indexes are that
+ * C function's, and the registry is used. */
+#define CTX_SLOT 2
+#define LINES_SLOT 3
+
 /* The fills write their field names from one array of strings made at
  * set-up (lua_rawset of an interned key) instead of lua_setfield, which
  * hashes and looks up the C string again on every write. Indexes: */
@@ -227,6 +236,18 @@ static void push_item(lua_State *L, rl_lua *lx, uint32_t i)
 	lua_remove(L, -2);
 }
 
+/* The same with the lines table already at `lines` (a loop over lines
+ * fetches it once). */
+static void push_item_from(lua_State *L, rl_lua *lx, int lines, uint32_t i)
+{
+	if (i >= lx->nlines_made) {
+		lua_pushvalue(L, lines);
+		make_line(L, lx, i);
+		lua_pop(L, 1);
+	}
+	lua_rawgeti(L, lines, 4 * (lua_Integer)i + 1);
+}
+
 /* ---- the methods --------------------------------------------------------- */
 
 static rl_ctx *method_ctx(lua_State *L, rl_lua *lx, const char *name)
@@ -298,6 +319,8 @@ static int item_loop(lua_State *L, int which)
 	int fn = memo_fn(lx, lua_topointer(L, 2));
 	if (which == 2)
 		lx->impure++; /* the lines' net */
+	lua_settop(L, 2);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines); /* 3 */
 	for (uint32_t i = 0; i < n; i++) {
 		int m = fn >= 0 ? memo_get(lx, fn, i, 1) : 0;
 		bool hit;
@@ -306,7 +329,7 @@ static int item_loop(lua_State *L, int which)
 		} else {
 			uint64_t imp = lx->impure;
 			lua_pushvalue(L, 2);
-			push_item(L, lx, i);
+			push_item_from(L, lx, 3, i);
 			lua_call(L, 1, 1);
 			int t = lua_type(L, -1);
 			if (t != LUA_TBOOLEAN && t != LUA_TNIL)
@@ -846,6 +869,15 @@ int rl_lua_ctx_init(rl_lua *lx, char *err, size_t errsz)
 		lua_pop(L, 1);
 		return -1;
 	}
+	/* the host's own stack slots, above the sandbox's message handler
+	 * (index 1); nothing of the sandbox or of load_lua.c works below its
+	 * current top, so they stay for the program's life */
+	if (lua_gettop(L) != CTX_SLOT - 1 || !lua_checkstack(L, 2)) {
+		snprintf(err, errsz, "cannot set up Lua: unexpected stack");
+		return -1;
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines);
 	return 0;
 }
 
@@ -983,6 +1015,7 @@ static bool vars_differ(const rl_lua *lx, const rl_ctx *x)
 
 /* ---- the call ------------------------------------------------------------- */
 
+
 static int make_item(lua_State *L)
 {
 	rl_lua *lx = lua_touserdata(L, 1);
@@ -1067,7 +1100,9 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 	if (item >= 0) {
 		/* function(item, ctx); the line's proxy is made on first use, in
 		 * a protected call (it allocates) */
-		if ((uint32_t)item < lx->nlines_made) {
+		if ((uint32_t)item < lx->nlines_made && !saved) {
+			lua_rawgeti(L, LINES_SLOT, 4 * (lua_Integer)item + 1);
+		} else if ((uint32_t)item < lx->nlines_made) {
 			lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_lines);
 			lua_rawgeti(L, -1, 4 * (lua_Integer)item + 1);
 			lua_remove(L, -2);
@@ -1083,7 +1118,10 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 		}
 		nargs = 2;
 	}
-	lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx);
+	if (!saved)
+		lua_pushvalue(L, CTX_SLOT);
+	else
+		lua_rawgeti(L, LUA_REGISTRYINDEX, lx->ref_ctx);
 	lx->x = x;
 	luasb_status st = luasb_pcall(lx->sb, code->lua_ref, nargs, err, errsz);
 	lx->x = saved;
