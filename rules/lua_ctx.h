@@ -7,7 +7,9 @@
  * never copied into Lua as a whole: `ctx`, `ctx.customer`, `ctx.attr`,
  * `ctx.items` and each item are read-only proxies whose fields are read
  * from the evaluator's rl_ctx on first use in a request and kept in hidden
- * tables for the request's later calls. */
+ * tables for the request's later calls. Indexes 2 and 3 of the state's
+ * stack (above the sandbox's 1) hold ctx and the lines table for the
+ * program's life (rl_lua_ctx_init): code using the state works above them. */
 #ifndef RULES_LUA_CTX_H
 #define RULES_LUA_CTX_H
 
