@@ -67,8 +67,9 @@ static reply *slot_new(conn *c)
 	r->began = r->deferred = r->field_warnings_written = r->vec_reserved = false;
 	r->op = -1;
 	r->gen = NULL;
-	memset(&r->req, 0, sizeof r->req);
-	r->req.mem = &r->mem;
+	/* r->req is left as the last request had it: decode_request starts
+	 * by clearing it, and a slot answered without one clears it itself
+	 * (slot_clear_request) */
 	TAILQ_INSERT_TAIL(&c->slots, r, link);
 	c->nslots++;
 	c->srv->live_slots++;
@@ -204,14 +205,23 @@ static bool is_blank(const unsigned char *p, size_t n)
 	return true;
 }
 
+/* For a slot answered without decoding a line: no id, no warnings. */
+static void slot_clear_request(reply *r)
+{
+	memset(&r->req, 0, sizeof r->req);
+	r->req.mem = &r->mem;
+}
+
 static void conn_too_large(conn *c)
 {
 	reply *r = slot_new(c);
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
-	if (r)
+	if (r) {
+		slot_clear_request(r);
 		reply_error(r, "too_large", "request line longer than max_line_bytes (%zu bytes)",
 			c->srv->cfg->max_line_bytes);
+	}
 }
 
 static void conn_pause(conn *c)
