@@ -12,7 +12,7 @@ EXTRA_DIST += tests/blackbox/conftest.py tests/blackbox/run.sh \
 	tests/blackbox/test_ops_import.py tests/blackbox/test_ops_purchase.py \
 	tests/blackbox/test_ops_refund.py tests/blackbox/test_protocol.py \
 	tests/blackbox/test_report_e2e.py tests/blackbox/test_report_html.py \
-	tests/blackbox/test_server.py tests/blackbox/test_simulate.py
+	tests/blackbox/test_server.py tests/blackbox/test_framing_split.py tests/blackbox/test_simulate.py
 
 # `make fuzz` in a build configured with CC=clang --enable-fuzzing builds
 # every libFuzzer target; tools/test.sh runs each for a bounded time.
