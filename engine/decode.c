@@ -249,6 +249,23 @@ static void add_warn(dstate *d, int top, const char *path)
 
 /* A JSON number's text as an int64: no fraction, no exponent (protocol.md,
  * "integer fields"). yajl has checked the number grammar already. */
+/* The fast paths' number: 1 to 18 digits, no sign, no fraction (so no
+ * overflow check); false for anything else, which parse_int then judges. */
+static inline __attribute__((always_inline)) bool small_uint(const char *s, size_t n, int64_t *out)
+{
+	if (n - 1 >= 18)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned dgt = (unsigned)((unsigned char)s[i] - '0');
+		if (dgt > 9)
+			return false;
+		v = v * 10 + dgt;
+	}
+	*out = (int64_t)v;
+	return true;
+}
+
 static bool parse_int(const char *s, size_t n, int64_t *out)
 {
 	size_t i = 0;
@@ -261,14 +278,10 @@ static bool parse_int(const char *s, size_t n, int64_t *out)
 		return false;
 	if (n - i <= 18) {
 		/* every number of a basket: 18 digits cannot overflow */
-		uint64_t v = 0;
-		for (; i < n; i++) {
-			unsigned dgt = (unsigned)((unsigned char)s[i] - '0');
-			if (dgt > 9)
-				return false;
-			v = v * 10 + dgt;
-		}
-		*out = neg ? -(int64_t)v : (int64_t)v;
+		int64_t v;
+		if (!small_uint(s + i, n - i, &v))
+			return false;
+		*out = neg ? -v : v;
 		return true;
 	}
 	uint64_t v = 0;
@@ -289,23 +302,6 @@ static bool parse_int(const char *s, size_t n, int64_t *out)
 			return false;
 		*out = (int64_t)v;
 	}
-	return true;
-}
-
-/* The fast paths' number: 1 to 18 digits, no sign, no fraction (so no
- * overflow check); false for anything else, which parse_int then judges. */
-static inline __attribute__((always_inline)) bool small_uint(const char *s, size_t n, int64_t *out)
-{
-	if (n - 1 >= 18)
-		return false;
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned dgt = (unsigned)((unsigned char)s[i] - '0');
-		if (dgt > 9)
-			return false;
-		v = v * 10 + dgt;
-	}
-	*out = (int64_t)v;
 	return true;
 }
 
