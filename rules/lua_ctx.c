@@ -85,13 +85,12 @@ static const char *const item_fields[] = { "sku", "category", "qty", "price", "n
  * hashes and looks up the C string again on every write. Indexes: */
 enum {
 	KEY_CTX = 1,                               /* ctx_fields */
-	KEY_CUSTOMER = KEY_CTX + 9,                /* "customer" */
+	KEY_CUSTOMER = KEY_CTX + (int)NFIELDS(ctx_fields), /* "customer" */
 	KEY_CUST,                                  /* customer_fields */
-	KEY_ITEM = KEY_CUST + 10,                  /* item_fields[0..ITEM_COPIED) */
+	KEY_ITEM = KEY_CUST + (int)NFIELDS(customer_fields), /* item_fields[0..ITEM_COPIED) */
 	KEY_INDEX = KEY_ITEM + ITEM_COPIED,        /* "__index" */
 	KEY_N = KEY_INDEX
 };
-_Static_assert(NFIELDS(ctx_fields) == 9 && NFIELDS(customer_fields) == 10, "KEY_* offsets");
 
 /* customer values that change within a request (see vars_differ) */
 #define NSHADOW 6
