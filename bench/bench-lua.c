@@ -134,7 +134,7 @@ static void generate(req *r)
 static program *load(const char *dir)
 {
 	prog_errors e;
-	prog_limits lim = { 0, 0 };
+	prog_limits lim = { 0 };
 
 	memset(&e, 0, sizeof e);
 	program *p = program_load(dir, &lim, &e);

@@ -43,7 +43,8 @@ bench_bench_expr_LDADD = $(LANG_LIBS)
 # --- Lua sandbox (lua helper) ---
 lang_liblang_a_SOURCES += \
 	lang/luasb.c lang/luasb.h lang/lua_int.h \
-	lang/lua_lib.c lang/lua_freeze.c lang/lua_bytecode.c
+	lang/lua_lib.c lang/lua_freeze.c lang/lua_bytecode.c \
+	lang/lua_compile.c lang/lua_compile.h
 check_PROGRAMS += tests/unit/test-luasb
 TESTS += tests/unit/test-luasb
 tests_unit_test_luasb_SOURCES = tests/unit/test-luasb.c tests/unit/tap.h

@@ -258,6 +258,8 @@ program *program_load(const char *path, const prog_limits *lim, prog_errors *err
 			if (!f->is_lua && f->parsed)
 				rl_yaml_program(&L, f->root, i == 0);
 		}
+		if (errs->n == 0)
+			rl_lua_compile_all(&L);
 		rl_finish(&L);
 	}
 	if (hs) {

@@ -67,6 +67,10 @@ int rl_find_experiment(const program *p, const char *name, size_t n);
  * be unique (rl_find_segment). Errors go to L->errs with rl_err_add(). */
 int rl_load_lua(rl_loader *L, const char *name, const char *buf, size_t n);
 
+/* lua_compile.c: after every file has loaded, before rl_finish: replace
+ * each Lua function it can compile by the equivalent expression. */
+void rl_lua_compile_all(rl_loader *L);
+
 /* load_check.c: after every file: cycles, sorting, derived flags */
 void rl_finish(rl_loader *L);
 

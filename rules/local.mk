@@ -18,7 +18,7 @@ bench_bench_rules_LDADD = $(RULES_LIBS) $(YAJL_LIBS)
 # --- Lua rules (lua helper) ---
 # rules/load_lua.c (with lua_ctx.c) is part of the library: Lua is a
 # required dependency, so there is no build without Lua rules.
-LUA_RULES_SOURCES = rules/load_lua.c rules/lua_ctx.c rules/lua_ctx.h
+LUA_RULES_SOURCES = rules/load_lua.c rules/lua_ctx.c rules/lua_ctx.h rules/lua_compile.c
 check_PROGRAMS += tests/unit/test-rules-lua
 TESTS += tests/unit/test-rules-lua
 tests_unit_test_rules_lua_SOURCES = tests/unit/test-rules-lua.c tests/unit/tap.h

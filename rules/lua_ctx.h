@@ -42,6 +42,8 @@ typedef struct rl_lua {
 	int32_t *fn_of_ref;     /* by reference: (luasb_fn_id + 2) * 2 + 1 if it takes
 	                         * one parameter; 0 not asked yet (ref_fn) */
 	size_t nroles;
+	uint32_t nfuncs;        /* functions of the program (rules/lua_compile.c) */
+	uint32_t ncompiled;     /* ... of them compiled into expressions */
 	/* registry references: ctx, ctx.customer, ctx.attr, ctx.items are
 	 * read-only proxies (empty tables); ctx's and the customer's metatable
 	 * point __index at a data table filled on first use in a request */

@@ -38,6 +38,10 @@ typedef struct prog_errors {
 typedef struct prog_limits {
 	uint64_t lua_instructions;
 	uint64_t lua_memory_kb;
+	/* true: every Lua function is called through the sandbox, none is
+	 * compiled into the expression language (rules/lua_compile.c). For
+	 * tests that compare the two; the answers must not differ. */
+	bool lua_no_compile;
 } prog_limits;
 program *program_load(const char *path, const prog_limits *lim, prog_errors *errs);
 void program_free(program *p);
@@ -70,6 +74,11 @@ bool program_experiment_running(const program *p, uint32_t exp, int64_t ts);
  * no Lua files. Defined in rules/lua_ctx.c. */
 #define PROGRAM_LUA_NSTATUS 5
 bool program_lua_failures(const program *p, uint64_t out[PROGRAM_LUA_NSTATUS]);
+/* How many of the program's Lua functions (rules' when/points/...,
+ * discounts' items/amount/max, segments) were compiled into the
+ * expression language at load, out of how many. Defined in
+ * rules/lua_compile.c. */
+void program_lua_compiled(const program *p, uint32_t *compiled, uint32_t *total);
 
 /* ---- evaluation ---------------------------------------------------------- */
 

@@ -206,7 +206,7 @@ static void rmprog(const char *dir)
 
 static program *load(const char *dir, prog_errors *errs)
 {
-	prog_limits lim = { 0, 0 };
+	prog_limits lim = { 0 };
 	memset(errs, 0, sizeof *errs);
 	program *p = program_load(dir, &lim, errs);
 	if (!p)
@@ -449,7 +449,7 @@ static void load_errors(const char *name, const char *lua, const char *const *wa
 
 	write_file(d, "program.yaml", HEAD);
 	write_file(d, "rules.lua", lua);
-	prog_limits lim = { 0, 0 };
+	prog_limits lim = { 0 };
 	memset(&e, 0, sizeof e);
 	program *p = program_load(d, &lim, &e);
 	ok(p == NULL, "%s: refused", name);
