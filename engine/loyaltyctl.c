@@ -57,6 +57,15 @@ static int ctl_check(int argc, char **argv)
 	}
 	printf("%s: ok, program %s, %u rules, rules_version %s\n", argv[1], program_name(p),
 		program_nrules(p), program_version(p));
+	uint32_t compiled, total;
+	program_lua_compiled(p, &compiled, &total);
+	if (total) {
+		/* Lua functions that stay Lua calls are the slow ones: say which */
+		printf("%s: %u of %u Lua functions compiled into expressions\n", argv[1], compiled, total);
+		const char *why;
+		for (uint32_t i = 0; (why = program_lua_uncompiled(p, i)) != NULL; i++)
+			printf("%s: runs in Lua\n", why);
+	}
 	program_free(p);
 	return 0;
 }

@@ -443,7 +443,8 @@ static lc_val *from_field(lc *c, const lc_field *fd)
 static lc_val *index_obj(lc *c, const state *s, const lc_val *o, const lc_val *key)
 {
 	if (!nonnil(s, o)) {
-		fail(c, "indexes a value that may be nil");
+		fail(c, "reads a field of something that may be nil (ctx.customer is nil for an "
+			"anonymous basket: test it first)");
 		return (lc_val *)&NIL_V;
 	}
 	if (key->k != VK_STR) {
@@ -1141,6 +1142,27 @@ static lc_val *call_method(lc *c, const state *s, const lc_val *m, lc_val *const
 	return v;
 }
 
+/* What an instruction the compiler does not translate stands for. */
+static const char *unsupported(int op)
+{
+	switch (op) {
+	case LOP_FORPREP: case LOP_FORLOOP: case LOP_TFORPREP: case LOP_TFORCALL: case LOP_TFORLOOP:
+		return "a loop";
+	case LOP_CONCAT: return "string concatenation (..)";
+	case LOP_LEN: return "the length operator (#)";
+	case LOP_NEWTABLE: case LOP_SETLIST: return "a table made in the call";
+	case LOP_SETTABUP: case LOP_SETTABLE: case LOP_SETI: case LOP_SETFIELD: case LOP_SETUPVAL:
+		return "an assignment to a table, global or upvalue";
+	case LOP_POW: case LOP_POWK: case LOP_DIV: case LOP_DIVK: return "float arithmetic (/ or ^)";
+	case LOP_BAND: case LOP_BANDK: case LOP_BOR: case LOP_BORK: case LOP_BXOR: case LOP_BXORK:
+	case LOP_SHL: case LOP_SHLI: case LOP_SHR: case LOP_SHRI: case LOP_BNOT:
+		return "bitwise operators";
+	case LOP_VARARG: case LOP_VARARGPREP: return "'...'";
+	case LOP_TBC: return "a to-be-closed variable";
+	default: return "an instruction it does not translate";
+	}
+}
+
 /* Run one path until it ends or fails; forks go to rn->work. */
 static void exec(lc *c, run *rn, state *s)
 {
@@ -1429,7 +1451,7 @@ static void exec(lc *c, run *rn, state *s)
 		case LOP_CLOSE:
 			break;
 		default:
-			fail(c, "an instruction it does not translate (opcode %d)", op);
+			fail(c, "%s", unsupported(op));
 			return;
 		}
 	}

@@ -195,9 +195,18 @@ static int method(void *ud, lc *c, int obj, const char *name, size_t n,
 	return -1;
 }
 
+/* Remember why a function stays a Lua call, for `loyaltyctl check`. */
+static void note(rl_loader *L, rl_lua *lx, const char *file, int line, const char *what,
+	const char *name, rl_lua_role role, const char *why)
+{
+	if (lx->nwhy < RL_LUA_NOTES)
+		lx->why_lua[lx->nwhy++] = arena_printf(&L->p->mem, "%s:%d: %s '%s', %s: %s", file, line,
+			what, name, rl_lua_role_name(role), why);
+}
+
 /* Try to replace one Lua code with the expression compiled from it. */
 static void compile_code(rl_loader *L, rl_lua *lx, rl_code *code, rl_lua_role role,
-	int *items_pred, int line)
+	int *items_pred, const char *file, int line, const char *what, const char *name)
 {
 	if (code->kind != RC_LUA)
 		return;
@@ -220,8 +229,10 @@ static void compile_code(rl_loader *L, rl_lua *lx, rl_code *code, rl_lua_role ro
 	luasb_push_fn(lx->sb, code->lua_ref);
 	char *text = lc_compile(S, -1, &lh, objs, nobjs, cond ? LC_WANT_BOOL : LC_WANT_NUM, why, sizeof why);
 	lua_pop(S, 1);
-	if (!text)
+	if (!text) {
+		note(L, lx, file, line, what, name, role, why[0] ? why : "not compilable");
 		return;
+	}
 	char *kept = arena_strndup(&L->p->mem, text, strlen(text));
 	free(text);
 	if (!kept)
@@ -251,8 +262,10 @@ static void compile_code(rl_loader *L, rl_lua *lx, rl_code *code, rl_lua_role ro
 	bad = bad || scratch.n;
 	prog_errors_free(&scratch);
 	rl_rec_reset(L);
-	if (bad)
+	if (bad) {
+		note(L, lx, file, line, what, name, role, "the expression it gives does not compile");
 		return;
+	}
 	if (pred >= 0) {
 		memset(code, 0, sizeof *code);
 		*items_pred = pred;
@@ -271,18 +284,22 @@ void rl_lua_compile_all(rl_loader *L)
 		return;
 	for (uint32_t i = 0; i < p->nrules; i++) {
 		rl_rule *r = &p->rules[i];
-		compile_code(L, lx, &r->when, LR_WHEN, NULL, r->line);
+#define RULE_CODE(code, role, pred) compile_code(L, lx, code, role, pred, r->file, r->line, "rule", r->name)
+		RULE_CODE(&r->when, LR_WHEN, NULL);
 		if (r->has_discount) {
-			compile_code(L, lx, &r->disc.items, LR_ITEMS, &r->disc.items_pred, r->line);
-			compile_code(L, lx, &r->disc.amount, LR_AMOUNT, NULL, r->line);
-			compile_code(L, lx, &r->disc.max, LR_MAX, NULL, r->line);
+			RULE_CODE(&r->disc.items, LR_ITEMS, &r->disc.items_pred);
+			RULE_CODE(&r->disc.amount, LR_AMOUNT, NULL);
+			RULE_CODE(&r->disc.max, LR_MAX, NULL);
 		}
-		compile_code(L, lx, &r->points, LR_POINTS, NULL, r->line);
-		compile_code(L, lx, &r->bonus, LR_BONUS, NULL, r->line);
-		compile_code(L, lx, &r->referrer_bonus, LR_REFERRER, NULL, r->line);
+		RULE_CODE(&r->points, LR_POINTS, NULL);
+		RULE_CODE(&r->bonus, LR_BONUS, NULL);
+		RULE_CODE(&r->referrer_bonus, LR_REFERRER, NULL);
+#undef RULE_CODE
 	}
-	for (uint32_t i = 0; i < p->nsegments; i++)
-		compile_code(L, lx, &p->segments[i].cond, LR_SEGMENT, NULL, p->segments[i].line);
+	for (uint32_t i = 0; i < p->nsegments; i++) {
+		rl_segment *sg = &p->segments[i];
+		compile_code(L, lx, &sg->cond, LR_SEGMENT, NULL, sg->file, sg->line, "segment", sg->name);
+	}
 }
 
 void program_lua_compiled(const program *p, uint32_t *compiled, uint32_t *total)
@@ -290,4 +307,10 @@ void program_lua_compiled(const program *p, uint32_t *compiled, uint32_t *total)
 	const rl_lua *lx = p ? p->lua : NULL;
 	*compiled = lx ? lx->ncompiled : 0;
 	*total = lx ? lx->nfuncs : 0;
+}
+
+const char *program_lua_uncompiled(const program *p, uint32_t i)
+{
+	const rl_lua *lx = p ? p->lua : NULL;
+	return lx && i < lx->nwhy ? lx->why_lua[i] : NULL;
 }

@@ -1023,7 +1023,7 @@ static int make_item(lua_State *L)
 	return 1;
 }
 
-static const char *role_name(rl_lua_role r)
+const char *rl_lua_role_name(rl_lua_role r)
 {
 	switch (r) {
 	case LR_WHEN: return "when";
@@ -1139,7 +1139,7 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 			rc = -1;
 		if (rc)
 			snprintf(err, errsz, "'%s' must return true, false or nil, not %s",
-				role_name(role), lua_typename(L, t));
+				rl_lua_role_name(role), lua_typename(L, t));
 		else if (fn >= 0 && imp == lx->impure)
 			memo_put(lx, fn, (uint32_t)item, key_nargs, t == LUA_TNIL ? 3 : out->u.b ? 2 : 1);
 		break;
@@ -1152,7 +1152,7 @@ int rl_lua_call(void *lua, const rl_code *code, void *ctxp, int item,
 			rc = -1;
 		if (rc)
 			snprintf(err, errsz, "'%s' must return a number, not %s",
-				role_name(role), lua_typename(L, t));
+				rl_lua_role_name(role), lua_typename(L, t));
 		break;
 	}
 	lua_pop(L, 1);

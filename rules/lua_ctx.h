@@ -25,6 +25,7 @@ typedef enum rl_lua_role {
 /* Remembered results of kept item predicates for one request
  * (rules/lua_ctx.c, "memo"). */
 #define RL_LUA_MEMO 1024
+#define RL_LUA_NOTES 100
 typedef struct rl_lua_memo {
 	uint32_t gen;           /* the request it belongs to */
 	int32_t fn;             /* luasb_fn_id */
@@ -44,6 +45,9 @@ typedef struct rl_lua {
 	size_t nroles;
 	uint32_t nfuncs;        /* functions of the program (rules/lua_compile.c) */
 	uint32_t ncompiled;     /* ... of them compiled into expressions */
+	const char *why_lua[RL_LUA_NOTES]; /* "file:line: rule 'x' when: reason" of
+	                         * the first ones not compiled, in the program's arena */
+	uint32_t nwhy;
 	/* registry references: ctx, ctx.customer, ctx.attr, ctx.items are
 	 * read-only proxies (empty tables); ctx's and the customer's metatable
 	 * point __index at a data table filled on first use in a request */
@@ -79,6 +83,9 @@ void rl_lua_free(void *lua);
  * engine's stats and its log-each-kind-once. false when the program has no
  * Lua. Proposed for rules/program.h as program_lua_failures(). */
 bool program_lua_failures(const program *p, uint64_t out[LUASB_NSTATUS]);
+
+/* "when", "items", ...: the key a function stands for. */
+const char *rl_lua_role_name(rl_lua_role r);
 
 /* Remember the role of a function reference. */
 int rl_lua_set_role(rl_lua *lx, int ref, rl_lua_role role);

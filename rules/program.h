@@ -79,6 +79,9 @@ bool program_lua_failures(const program *p, uint64_t out[PROGRAM_LUA_NSTATUS]);
  * expression language at load, out of how many. Defined in
  * rules/lua_compile.c. */
 void program_lua_compiled(const program *p, uint32_t *compiled, uint32_t *total);
+/* Why the i-th function that was not compiled runs in Lua, e.g.
+ * "rules.lua:12: rule 'x', when: a loop" (the first 100); NULL past them. */
+const char *program_lua_uncompiled(const program *p, uint32_t i);
 
 /* ---- evaluation ---------------------------------------------------------- */
 
