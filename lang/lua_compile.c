@@ -83,6 +83,7 @@ struct lc {
 	bool failed;
 	memo memo[LC_MAX_MEMO]; /* obj.key read twice is the same value */
 	uint32_t nmemo;
+	lc_val sink;         /* what newv hands out once memory ran out */
 };
 
 enum { F_NIL = 1, F_NONNIL, F_TRUE, F_FALSE };
@@ -162,8 +163,10 @@ static lc_val *newv(lc *c, int k)
 {
 	lc_val *v = arena_calloc(&c->mem, 1, sizeof *v);
 	if (!v) {
+		/* the compile fails; callers may still fill the value in */
 		fail(c, "out of memory");
-		return (lc_val *)&NIL_V;
+		memset(&c->sink, 0, sizeof c->sink);
+		v = &c->sink;
 	}
 	v->k = (uint8_t)k;
 	return v;
@@ -1134,8 +1137,9 @@ static lc_val *call_method(lc *c, const state *s, const lc_val *m, lc_val *const
 		return (lc_val *)&NIL_V;
 	}
 	lc_val *v = from_field(c, &fd);
-	if (v->k == VK_TERM)
-		v->mayfail = fd.types & LC_NUM; /* sums and counts can overflow */
+	if (v->k != VK_TERM)
+		return v;
+	v->mayfail = fd.types & LC_NUM; /* sums and counts can overflow */
 	for (int i = 0; i < nargs - 1; i++)
 		if (rargs[i]->k == VK_FUNC && rargs[i]->mayfail)
 			v->mayfail = true;
