@@ -44,7 +44,8 @@ bench_bench_expr_LDADD = $(LANG_LIBS)
 lang_liblang_a_SOURCES += \
 	lang/luasb.c lang/luasb.h lang/lua_int.h \
 	lang/lua_lib.c lang/lua_freeze.c lang/lua_bytecode.c \
-	lang/lua_compile.c lang/lua_compile.h
+	lang/lua_compile.c lang/lua_compile.h \
+	lang/lua_compile_int.h lang/lua_compile_val.c
 check_PROGRAMS += tests/unit/test-luasb
 TESTS += tests/unit/test-luasb
 tests_unit_test_luasb_SOURCES = tests/unit/test-luasb.c tests/unit/tap.h
