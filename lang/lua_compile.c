@@ -228,6 +228,28 @@ static frame *enter(lc *c, lc_val *fn, lc_val *const *args, int nargs)
 	return f;
 }
 
+/* A path that can return true (or fail): the `and` of its atoms. */
+static void keep_path(lc *c, run *rn, state *s)
+{
+	if (s->natoms == 0) {
+		rn->always = true;
+		return;
+	}
+	char buf[LC_MAX_TEXT + 1];
+	size_t o = 0;
+	for (uint32_t i = 0; i < s->natoms; i++) {
+		int n = snprintf(buf + o, sizeof buf - o, "%s%s(%s)", i ? " and " : "",
+			s->atoms[i].neg ? "not " : "", s->atoms[i].t);
+		if (n < 0 || (size_t)n >= sizeof buf - o) {
+			lc_fail(c, "expression too long");
+			return;
+		}
+		o += (size_t)n;
+	}
+	rn->kept_s[rn->nkept] = s;
+	rn->kept[rn->nkept++] = lc_printf(c, "%s", buf);
+}
+
 /* The path ends with v returned from its outermost frame. */
 static void finish(lc *c, run *rn, state *s, const lc_val *v)
 {
@@ -257,23 +279,56 @@ static void finish(lc *c, run *rn, state *s, const lc_val *v)
 	}
 	if (t == 2)
 		lc_add_atom(c, s, cd.t, cd.neg, cd.mayfail);
-	if (s->natoms == 0) {
-		rn->always = true;
+	keep_path(c, rn, s);
+}
+
+/* The path ends in a Lua error (indexing nil, comparing or adding nil):
+ * the expression fails at the same point, through the host's error
+ * function. Only conditions can say it; a number gives up. */
+static void end_error(lc *c, run *rn, state *s, const char *msg)
+{
+	if (rn->want != LC_WANT_BOOL || !c->h->error_fn) {
+		lc_fail(c, "%s (Lua raises here)", msg);
 		return;
 	}
-	char buf[LC_MAX_TEXT + 1];
-	size_t o = 0;
-	for (uint32_t i = 0; i < s->natoms; i++) {
-		int n = snprintf(buf + o, sizeof buf - o, "%s%s(%s)", i ? " and " : "",
-			s->atoms[i].neg ? "not " : "", s->atoms[i].t);
-		if (n < 0 || (size_t)n >= sizeof buf - o) {
-			lc_fail(c, "expression too long");
-			return;
-		}
-		o += (size_t)n;
+	const char *q = lc_quote(c, msg, strlen(msg));
+	if (!q)
+		return;
+	rn->npaths++;
+	lc_add_atom(c, s, lc_printf(c, "%s(%s)", c->h->error_fn, q), false, true);
+	keep_path(c, rn, s);
+}
+
+/* Before an operation Lua raises on when v is nil: where v may be nil on
+ * this path, the nil case becomes its own path ending in that error, and
+ * this path goes on knowing v is there. true when this path itself ended
+ * (v is nil here for sure). */
+static bool guard_nil(lc *c, run *rn, state *s, const lc_val *v, const char *msg)
+{
+	v = lc_resolve(c, s, v);
+	if (v->k == VK_NIL) {
+		end_error(c, rn, s, msg);
+		return true;
 	}
-	rn->kept_s[rn->nkept] = s;
-	rn->kept[rn->nkept++] = lc_printf(c, "%s", buf);
+	if ((v->k != VK_OBJ && v->k != VK_TERM) || lc_nonnil(s, v) || !c->h->error_fn ||
+	    rn->want != LC_WANT_BOOL)
+		return false; /* the operation decides (and gives up if it must) */
+	cond cd;
+	if (lc_equal(c, s, v, &lc_nil_v, &cd) != 2)
+		return false;
+	if (rn->npaths + rn->nwork + 2 > LC_MAX_PATHS) {
+		lc_fail(c, "too many paths");
+		return true;
+	}
+	state *s2 = clone_state(c, s);
+	if (!s2)
+		return true;
+	lc_add_atom(c, s2, cd.t, cd.neg, cd.mayfail);
+	lc_add_fact(c, s2, cd.id, cd.if_true);
+	end_error(c, rn, s2, msg);
+	lc_add_atom(c, s, cd.t, !cd.neg, cd.mayfail);
+	lc_add_fact(c, s, cd.id, cd.if_false);
+	return false;
 }
 
 /* A conditional instruction: the next one is the jump taken when the
@@ -438,10 +493,17 @@ static void exec(lc *c, run *rn, state *s)
 			}
 			set_reg(c, f, a, lc_index(c, s, f->up[b], konst(c, f, cc)));
 			break;
-		case LOP_GETTABLE: set_reg(c, f, a, lc_index(c, s, reg(c, f, b), lc_resolve(c, s, reg(c, f, cc)))); break;
-		case LOP_GETI: set_reg(c, f, a, lc_index(c, s, reg(c, f, b), lc_int(c, cc))); break;
-		case LOP_GETFIELD: set_reg(c, f, a, lc_index(c, s, reg(c, f, b), konst(c, f, cc))); break;
+		case LOP_GETTABLE: case LOP_GETI: case LOP_GETFIELD: {
+			if (guard_nil(c, rn, s, reg(c, f, b), "attempt to index a nil value"))
+				return;
+			const lc_val *key = op == LOP_GETTABLE ? lc_resolve(c, s, reg(c, f, cc))
+				: op == LOP_GETI ? lc_int(c, cc) : konst(c, f, cc);
+			set_reg(c, f, a, lc_index(c, s, reg(c, f, b), key));
+			break;
+		}
 		case LOP_SELF: {
+			if (guard_nil(c, rn, s, reg(c, f, b), "attempt to index a nil value"))
+				return;
 			const lc_val *o = lc_resolve(c, s, reg(c, f, b));
 			const lc_val *key = k ? konst(c, f, cc) : lc_resolve(c, s, reg(c, f, cc));
 			if (o->k != VK_OBJ || key->k != VK_STR || !lc_nonnil(s, o)) {
@@ -469,6 +531,9 @@ static void exec(lc *c, run *rn, state *s)
 			case LOP_IDIVK: y = konst(c, f, cc); aop = 3; break;
 			default: y = reg(c, f, cc); aop = arith_of[op]; break;
 			}
+			if (guard_nil(c, rn, s, reg(c, f, b), "attempt to perform arithmetic on a nil value") ||
+			    guard_nil(c, rn, s, y, "attempt to perform arithmetic on a nil value"))
+				return;
 			set_reg(c, f, a, lc_arith(c, s, aop, reg(c, f, b), y));
 			/* the metamethod fallback that follows runs only when the
 			 * operation fails, which lc_arith() has ruled out */
@@ -481,6 +546,8 @@ static void exec(lc *c, run *rn, state *s)
 			break;
 		}
 		case LOP_UNM: {
+			if (guard_nil(c, rn, s, reg(c, f, b), "attempt to perform arithmetic on a nil value"))
+				return;
 			const lc_val *x = lc_resolve(c, s, reg(c, f, b));
 			if (x->k == VK_INT)
 				set_reg(c, f, a, lc_int(c, (int64_t)(0 - (uint64_t)x->i)));
@@ -520,14 +587,21 @@ static void exec(lc *c, run *rn, state *s)
 			cond_jump(c, rn, s, r, &cd, k);
 			break;
 		case LOP_LT: case LOP_LE:
+			if (guard_nil(c, rn, s, reg(c, f, a), "attempt to compare nil with a value") ||
+			    guard_nil(c, rn, s, reg(c, f, b), "attempt to compare a value with nil"))
+				return;
 			r = lc_order(c, s, reg(c, f, a), reg(c, f, b), op == LOP_LE, &cd);
 			cond_jump(c, rn, s, r, &cd, k);
 			break;
 		case LOP_LTI: case LOP_LEI:
+			if (guard_nil(c, rn, s, reg(c, f, a), "attempt to compare nil with number"))
+				return;
 			r = lc_order(c, s, reg(c, f, a), lc_int(c, LOP_SB(i)), op == LOP_LEI, &cd);
 			cond_jump(c, rn, s, r, &cd, k);
 			break;
 		case LOP_GTI: case LOP_GEI: /* x > n is n < x */
+			if (guard_nil(c, rn, s, reg(c, f, a), "attempt to compare number with nil"))
+				return;
 			r = lc_order(c, s, lc_int(c, LOP_SB(i)), reg(c, f, a), op == LOP_GEI, &cd);
 			cond_jump(c, rn, s, r, &cd, k);
 			break;

@@ -53,6 +53,10 @@ typedef struct lc_host {
 	 * The lc_arg_* functions read the arguments. */
 	int (*method)(void *ud, lc *c, int obj, const char *name, size_t n,
 		lc_val *const *args, int nargs, lc_field *out);
+	/* The name of a host function of one string that always fails with
+	 * it as its message, to say "Lua raises here" (indexing ctx.customer
+	 * of an anonymous basket); NULL: such functions do not compile. */
+	const char *error_fn;
 } lc_host;
 
 /* A constant string argument. */

@@ -261,7 +261,7 @@ lc_val *lc_from_lua(lc *c, int idx)
 }
 
 /* Push the read-only table's contents (the hidden table behind it). */
-static bool push_contents(lc *c, int anchor)
+static bool push_contents(lc *c, int anchor, bool *chained)
 {
 	lua_State *L = c->L;
 
@@ -277,6 +277,12 @@ static bool push_contents(lc *c, int anchor)
 	}
 	lua_replace(L, -3);
 	lua_pop(L, 1);
+	/* contents with a metatable of their own (a file's globals fall back
+	 * to the libraries this way): a key absent from them is looked up
+	 * further, which a raw read does not see */
+	*chained = lua_getmetatable(L, -1);
+	if (*chained)
+		lua_pop(L, 1);
 	return true;
 }
 
@@ -355,12 +361,17 @@ static lc_val *index_table(lc *c, const lc_val *t, const lc_val *key)
 		lc_fail(c, "indexes a table with a key it cannot see");
 		return (lc_val *)&lc_nil_v;
 	}
-	if (!lua_checkstack(L, 4) || !push_contents(c, t->anchor)) {
+	bool chained;
+	if (!lua_checkstack(L, 4) || !push_contents(c, t->anchor, &chained)) {
 		lc_fail(c, "reads a table that is not read-only");
 		return (lc_val *)&lc_nil_v;
 	}
 	push_const(L, key);
-	lua_rawget(L, -2);
+	if (lua_rawget(L, -2) == LUA_TNIL && chained) {
+		lua_pop(L, 2);
+		lc_fail(c, "reads a name it cannot see (a library, or a global made elsewhere)");
+		return (lc_val *)&lc_nil_v;
+	}
 	lc_val *v = lc_from_lua(c, lua_gettop(L));
 	lua_pop(L, 2);
 	return v;
@@ -410,8 +421,14 @@ static const char *keys_where(lc *c, int anchor, const lc_val *k, int *count)
 	size_t o = 0;
 
 	*count = 0;
-	if (!buf || !lua_checkstack(L, 6) || !push_contents(c, anchor)) {
+	bool chained;
+	if (!buf || !lua_checkstack(L, 6) || !push_contents(c, anchor, &chained)) {
 		lc_fail(c, "reads a table that is not read-only");
+		return NULL;
+	}
+	if (chained) {
+		lua_pop(L, 1);
+		lc_fail(c, "looks a value up in a table with a metatable");
 		return NULL;
 	}
 	int t = lua_gettop(L);

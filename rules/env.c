@@ -274,6 +274,9 @@ static int declare(expr_env *env, rl_loader *L, bool full)
 		  .ret = ET_INT, .bind = bind_cb, .bind_ud = L, .needs = RL_N_ITEMS },
 		{ .name = "__s_net", .fn_id = HF_SUM_P, .nargs = 1, .arg_types = { ET_STR },
 		  .ret = ET_INT, .bind = bind_cb, .bind_ud = L, .needs = RL_N_ITEMS | RL_N_ITEMNET },
+		/* where a compiled Lua function raises (rules/lua_compile.c) */
+		{ .name = "__lua_error", .fn_id = HF_LUA_ERROR, .nargs = 1, .arg_types = { ET_STR },
+		  .ret = ET_BOOL },
 	};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
 		if (expr_env_func(env, &fns[i]))

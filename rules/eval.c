@@ -166,7 +166,7 @@ static int pred_loop(rl_ctx *x, int fn_id, uint32_t k, expr_value *out)
 }
 
 static __attribute__((noinline)) int host_call_slow(expr_frame *f, int fn_id, int64_t bound,
-	const expr *const *preds, expr_value *out)
+	const expr_value *args, const expr *const *preds, expr_value *out)
 {
 	rl_ctx *x = f->host;
 	switch (fn_id) {
@@ -190,6 +190,8 @@ static __attribute__((noinline)) int host_call_slow(expr_frame *f, int fn_id, in
 	case HF_COUNT_P:
 	case HF_SUM_P:
 		return pred_loop(x, fn_id, (uint32_t)bound, out);
+	case HF_LUA_ERROR:
+		return expr_frame_error(f, "%.*s", (int)args[0].u.s.n, args[0].u.s.p);
 	}
 	return expr_frame_error(f, "internal: unknown function %d", fn_id);
 }
@@ -202,7 +204,6 @@ int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args
 int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args,
 	int nargs, const expr *const *preds, expr_value *out)
 {
-	(void)args;
 	(void)nargs;
 	rl_ctx *x = f->host;
 	uint64_t m;
@@ -214,7 +215,7 @@ int rl_host_call(expr_frame *f, int fn_id, int64_t bound, const expr_value *args
 		rl_set_bool(out, m != 0);
 		return 0;
 	}
-	return host_call_slow(f, fn_id, bound, preds, out);
+	return host_call_slow(f, fn_id, bound, args, preds, out);
 }
 
 /* ---- request set-up ------------------------------------------------------- */

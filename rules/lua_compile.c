@@ -216,7 +216,7 @@ static void compile_code(rl_loader *L, rl_lua *lx, rl_code *code, rl_lua_role ro
 
 	lua_State *S = luasb_state(lx->sb);
 	host h = { .p = L->p, .role = role };
-	lc_host lh = { .ud = &h, .field = field, .method = method };
+	lc_host lh = { .ud = &h, .field = field, .method = method, .error_fn = "__lua_error" };
 	int objs[2] = { O_CTX, O_CTX };
 	int nobjs = 1;
 	bool cond = role == LR_WHEN || role == LR_ITEMS || role == LR_SEGMENT;

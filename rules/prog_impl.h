@@ -59,7 +59,10 @@ enum { IS_SKU, IS_CATEGORY, IS_QTY, IS_PRICE, IS_NET, IS_TAGS, IS_N };
 /* Host function ids. */
 enum { HF_COUPON = 1, HF_SEGMENT, HF_VARIANT, HF_ANY_ITEM, HF_COUNT_QTY, HF_SUM_NET,
 	/* the same three over a shared, memoised predicate (rules/preds.c) */
-	HF_ANY_P, HF_COUNT_P, HF_SUM_P };
+	HF_ANY_P, HF_COUNT_P, HF_SUM_P,
+	/* __lua_error("msg"): fails with msg; where Lua raises in a compiled
+	 * Lua function (rules/lua_compile.c) */
+	HF_LUA_ERROR };
 
 /* An item predicate shared by every expression that writes it the same
  * way: `any_item(item.category == "coffee")` in five rules is evaluated once
