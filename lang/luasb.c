@@ -333,6 +333,11 @@ uint64_t luasb_failures(const luasb *sb, luasb_status kind)
 {
 	return kind < LUASB_NSTATUS ? sb->failures[kind] : 0;
 }
+void luasb_count_failure(luasb *sb, luasb_status kind)
+{
+	if (kind > LUASB_OK && kind < LUASB_NSTATUS)
+		sb->failures[kind]++;
+}
 size_t luasb_mem_used(const luasb *sb) { return sb->mem_used; }
 uint64_t luasb_instr_budget(const luasb *sb) { return sb->instr_budget; }
 uint64_t luasb_last_cost(const luasb *sb) { return sb->last_cost; }

@@ -126,6 +126,10 @@ int luasb_fn_id(const luasb *sb, const void *fn);
 bool luasb_fns_pure(const luasb *sb);
 
 uint64_t luasb_failures(const luasb *sb, luasb_status kind);
+/* Count a failure the host saw on the sandbox's behalf: a function
+ * compiled out of the sandbox (lang/lua_compile.h) that raised where the
+ * Lua would have. */
+void luasb_count_failure(luasb *sb, luasb_status kind);
 size_t luasb_mem_used(const luasb *sb);
 uint64_t luasb_instr_budget(const luasb *sb);
 /* Instructions (plus charges) the last call used. */

@@ -191,6 +191,8 @@ static __attribute__((noinline)) int host_call_slow(expr_frame *f, int fn_id, in
 	case HF_SUM_P:
 		return pred_loop(x, fn_id, (uint32_t)bound, out);
 	case HF_LUA_ERROR:
+		/* stats' lua_failures count it as the sandbox would have */
+		rl_lua_count_error(x->p->lua);
 		return expr_frame_error(f, "%.*s", (int)args[0].u.s.n, args[0].u.s.p);
 	}
 	return expr_frame_error(f, "internal: unknown function %d", fn_id);

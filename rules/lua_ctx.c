@@ -916,6 +916,14 @@ bool program_lua_failures(const program *p, uint64_t out[LUASB_NSTATUS])
 	return true;
 }
 
+void rl_lua_count_error(void *lua)
+{
+	rl_lua *lx = lua;
+
+	if (lx)
+		luasb_count_failure(lx->sb, LUASB_FAIL_ERROR);
+}
+
 void rl_lua_free(void *lua)
 {
 	rl_lua *lx = lua;

@@ -229,6 +229,10 @@ struct program {
 	uint32_t nexprs, capexprs;
 };
 
+/* rules/lua_ctx.c: count a compiled Lua function's raise (HF_LUA_ERROR)
+ * among the sandbox's failures, as stats' lua_failures shows them. */
+void rl_lua_count_error(void *lua);
+
 /* rules/tz.c */
 int rl_tz_load(rl_tz *tz, const char *name, arena *mem);
 int32_t rl_tz_offset(const rl_tz *tz, int64_t ts);

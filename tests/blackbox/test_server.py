@@ -243,6 +243,38 @@ def test_stats_fires_rule_errors_and_lua_failures(daemon):
     assert c.send({"op": "stats"})["fires"] == {"base-earn": 1, "coffee-promo": 1}
 
 
+COMPILED_LUA_RULES = """
+rule {
+  name = "regulars",
+  when = function(ctx) return ctx.customer.purchase_count >= 1 end,
+  discount = { percent = 5 },
+}
+"""
+
+
+def test_compiled_lua_rule_raises_as_lua_does(daemon):
+    """A Lua rule compiled into an expression (loyaltyctl check says so)
+    still raises where Lua raises: ctx.customer is nil for an anonymous
+    basket, so the rule gets a warning and stats count a Lua failure; a
+    customer's basket gets the rule's answer."""
+    d = daemon()
+    d.write_rules(COMPILED_LUA_RULES, name="zz.lua")
+    check = ctl(d, "check", d.rules)
+    assert b"1 of 1 Lua functions compiled into expressions" in check.stdout, check.stdout
+    c = d.client()
+    assert c.send({"op": "reload"})["ok"]
+    items = [{"sku": "L", "category": "coffee", "qty": 1, "price": 10000}]
+    q = c.send({"op": "quote", "items": items})
+    assert q["ok"], q
+    assert [w["rule"] for w in q["warnings"]] == ["regulars"]
+    assert c.send({"op": "stats"})["lua_failures"]["error"] == 1
+    # a customer with one purchase: the rule fires on the next basket
+    assert c.send({"op": "purchase", "customer": "C9", "txn": "T1", "items": items})["ok"]
+    q = c.send({"op": "quote", "customer": "C9", "items": items})
+    assert q["ok"] and not q.get("warnings"), q
+    assert "regulars" in [a["rule"] for a in q["applied"]], q
+
+
 def test_metrics_listen(daemon):
     import urllib.error
     import urllib.request
