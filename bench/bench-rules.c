@@ -548,9 +548,10 @@ int main(int argc, char **argv)
 {
 	const char *cpath = NULL, *ppath = NULL, *rpath = NULL, *dir = NULL;
 	int passes = 5, load_rules = 0;
+	prog_limits lim = { 0 };
 	static const struct option opts[] = { { "customers", 1, 0, 'c' }, { "purchases", 1, 0, 'p' },
 		{ "program", 1, 0, 'g' }, { "passes", 1, 0, 'k' }, { "responses", 1, 0, 'r' },
-		{ "load-rules", 1, 0, 'l' }, { 0, 0, 0, 0 } };
+		{ "load-rules", 1, 0, 'l' }, { "lua-no-compile", 0, 0, 'n' }, { 0, 0, 0, 0 } };
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -560,6 +561,7 @@ int main(int argc, char **argv)
 		case 'k': passes = atoi(optarg); break;
 		case 'r': rpath = optarg; break;
 		case 'l': load_rules = atoi(optarg); break;
+		case 'n': lim.lua_no_compile = true; break; /* Lua functions called in the sandbox */
 		default: return 2;
 		}
 	}
@@ -569,7 +571,7 @@ int main(int argc, char **argv)
 		if (load_rules > 0)
 			return 0;
 		fprintf(stderr, "usage: bench-rules --customers C --purchases P [--program DIR] [--passes K] "
-			"[--responses OUT] [--load-rules N]\n");
+			"[--responses OUT] [--load-rules N] [--lua-no-compile]\n");
 		return 2;
 	}
 	char dbuf[1024];
@@ -580,7 +582,7 @@ int main(int argc, char **argv)
 	}
 	prog_errors errs;
 	double tl = now_s();
-	program *p = program_load(dir, NULL, &errs);
+	program *p = program_load(dir, &lim, &errs);
 	tl = now_s() - tl;
 	if (!p) {
 		prog_errors_print(&errs, stderr);
