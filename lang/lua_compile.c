@@ -264,6 +264,13 @@ static void finish(lc *c, run *rn, state *s, const lc_val *v)
 			lc_fail(c, "returns something that may not be a number");
 			return;
 		}
+		/* the terms evaluated for their failure alone (force) must be
+		 * parts of the number, which evaluates them all: no `and` here */
+		for (uint32_t i = 0; i < s->natoms; i++)
+			if (!s->atoms[i].forced || v->k != VK_TERM || !strstr(v->s, s->atoms[i].forced)) {
+				lc_fail(c, "a number next to a computation that can fail");
+				return;
+			}
 		rn->value = v;
 		return;
 	}
@@ -410,8 +417,22 @@ static lc_val *call_method(lc *c, const state *s, const lc_val *m, lc_val *const
 	v->mayfail = fd.types & LC_NUM; /* sums and counts can overflow */
 	for (int i = 0; i < nargs - 1; i++)
 		if (rargs[i]->k == VK_FUNC && rargs[i]->mayfail)
-			v->mayfail = true;
+			v->mayfail = true; /* a predicate that can fail */
+	v->own_fail = v->mayfail;
 	return v;
+}
+
+/* Lua computes a value where the code stands (`local x = a // b`, even
+ * when x is never read): where the value's own operation can fail, the
+ * path evaluates it at the same point, so that the expression fails
+ * where Lua does. */
+static void force(lc *c, state *s, const lc_val *v)
+{
+	if (v->k != VK_TERM || !v->own_fail)
+		return;
+	lc_add_atom(c, s, lc_printf(c, "%s != null", v->s), false, true);
+	if (!c->failed)
+		s->atoms[s->natoms - 1].forced = v->s;
 }
 
 /* What an instruction the compiler does not translate stands for. */
@@ -534,7 +555,9 @@ static void exec(lc *c, run *rn, state *s)
 			if (guard_nil(c, rn, s, reg(c, f, b), "attempt to perform arithmetic on a nil value") ||
 			    guard_nil(c, rn, s, y, "attempt to perform arithmetic on a nil value"))
 				return;
-			set_reg(c, f, a, lc_arith(c, s, aop, reg(c, f, b), y));
+			v = lc_arith(c, s, aop, reg(c, f, b), y);
+			set_reg(c, f, a, v);
+			force(c, s, v);
 			/* the metamethod fallback that follows runs only when the
 			 * operation fails, which lc_arith() has ruled out */
 			if (f->pc >= f->p->ncode || (LOP_OP(f->p->code[f->pc]) != LOP_MMBIN &&
@@ -664,6 +687,7 @@ static void exec(lc *c, run *rn, state *s)
 				}
 				for (int j = 0; j < cc - 1; j++)
 					set_reg(c, f, a + j, j == 0 ? v : (lc_val *)&lc_nil_v);
+				force(c, s, v);
 				break;
 			}
 			if (fn->k != VK_FUNC) {

@@ -25,7 +25,9 @@ enum { VK_NIL, VK_BOOL, VK_INT, VK_FLT, VK_STR, VK_TERM, VK_OBJ, VK_FUNC, VK_TAB
 struct lc_val {
 	uint8_t k;
 	bool b;
-	bool mayfail;        /* TERM: evaluating it can lc_fail (x // y, sums) */
+	bool mayfail;        /* TERM: evaluating it can fail (x // y, sums) */
+	bool own_fail;       /* ... because of its own last operation, not only
+	                        an operand's */
 	unsigned types;      /* TERM: LC_*; OBJ: LC_NIL when it may be absent */
 	uint32_t id;         /* TERM, OBJ: identity, for facts */
 	int64_t i;
@@ -60,7 +62,7 @@ struct lc {
 	bool failed;
 	memo memo[LC_MAX_MEMO]; /* obj.key read twice is the same value */
 	uint32_t nmemo;
-	lc_val sink;         /* what newv hands out once memory ran out */
+	lc_val sink;         /* what lc_newv hands out once memory ran out */
 };
 
 enum { F_NIL = 1, F_NONNIL, F_TRUE, F_FALSE };
@@ -73,6 +75,8 @@ typedef struct atom {
 	const char *t;
 	bool neg;
 	bool mayfail;
+	const char *forced;  /* "X != null" made only to evaluate term X where Lua
+	                        does (lua_compile.c, force): X, else NULL */
 } atom;
 
 typedef struct frame frame;

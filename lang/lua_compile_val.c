@@ -185,6 +185,7 @@ void lc_add_atom(lc *c, state *s, const char *t, bool neg, bool mayfail)
 	s->atoms[s->natoms].t = t;
 	s->atoms[s->natoms].neg = neg;
 	s->atoms[s->natoms].mayfail = mayfail;
+	s->atoms[s->natoms].forced = NULL;
 	s->natoms++;
 }
 
@@ -395,6 +396,8 @@ static bool lua_raweq_const(const lc_val *x, const lc_val *y)
 	if ((x->k == VK_INT || x->k == VK_FLT) && (y->k == VK_INT || y->k == VK_FLT)) {
 		if (x->k == VK_INT && y->k == VK_INT)
 			return x->i == y->i;
+		if (x->k == VK_FLT && y->k == VK_FLT)
+			return x->f == y->f;
 		double a = x->k == VK_INT ? (double)x->i : x->f, b = y->k == VK_INT ? (double)y->i : y->f;
 		/* an int and a float are equal when the float is that integer */
 		const lc_val *iv = x->k == VK_INT ? x : y;
@@ -663,6 +666,8 @@ int lc_order(lc *c, const state *s, const lc_val *x, const lc_val *y, bool le, c
 				r = (x->n > y->n) - (x->n < y->n);
 		} else if (x->k == VK_INT && y->k == VK_INT) {
 			r = (x->i > y->i) - (x->i < y->i);
+		} else if (x->k == VK_FLT && y->k == VK_FLT && x->f == x->f && y->f == y->f) {
+			r = (x->f > y->f) - (x->f < y->f);
 		} else {
 			lc_fail(c, "orders an int and a float constant");
 			return 0;
@@ -716,7 +721,9 @@ lc_val *lc_arith(lc *c, const state *s, int op, const lc_val *x, const lc_val *y
 			return lc_int(c, x->i - floor_div(x->i, y->i) * y->i);
 		}
 	}
-	bool mayfail = (x->k == VK_TERM && x->mayfail) || (y->k == VK_TERM && y->mayfail) ||
-		(op >= 3 && !(y->k == VK_INT && y->i != 0));
-	return lc_term(c, lc_printf(c, "(%s %s %s)", lc_text(c, x), sym[op], lc_text(c, y)), LC_INT, mayfail);
+	bool own = op >= 3 && !(y->k == VK_INT && y->i != 0);
+	bool mayfail = own || (x->k == VK_TERM && x->mayfail) || (y->k == VK_TERM && y->mayfail);
+	lc_val *v = lc_term(c, lc_printf(c, "(%s %s %s)", lc_text(c, x), sym[op], lc_text(c, y)), LC_INT, mayfail);
+	v->own_fail = own;
+	return v;
 }

@@ -439,6 +439,253 @@ static void equivalence(void)
 	rmprog(dl);
 }
 
+/* ---- compiled functions against the sandbox ------------------------------ */
+
+/* Lua functions compiled into expressions (rules/lua_compile.c) must give
+ * the sandbox's answers: the same program loaded both ways
+ * (prog_limits.lua_no_compile) over the same baskets. */
+static int compare_ways(const char *dir, int nbaskets, uint32_t *compiled, uint32_t *total, char *why,
+	size_t whysz)
+{
+	prog_limits on = { 0 }, off = { .lua_no_compile = true };
+	prog_errors e1, e2;
+	memset(&e1, 0, sizeof e1);
+	memset(&e2, 0, sizeof e2);
+	program *pc = program_load(dir, &on, &e1), *ps = program_load(dir, &off, &e2);
+	int bad = 0;
+
+	*compiled = *total = 0;
+	if (!pc != !ps || e1.n != e2.n) {
+		snprintf(why, whysz, "loads differently: %zu vs %zu errors", e1.n, e2.n);
+		bad = 1;
+	}
+	if (pc && ps && !bad) {
+		uint32_t c2, t2;
+		program_lua_compiled(pc, compiled, total);
+		program_lua_compiled(ps, &c2, &t2);
+		if (c2 != 0 || t2 != *total) {
+			snprintf(why, whysz, "lua_no_compile compiled %u of %u", c2, t2);
+			bad = 1;
+		}
+		arena ma, mb;
+		arena_init(&ma, 1 << 16, 0);
+		arena_init(&mb, 1 << 16, 0);
+		for (int k = 0; k < nbaskets && !bad; k++) {
+			gen g;
+			rl_outcome oa, ob;
+			generate(&g);
+			arena_reset(&ma);
+			arena_reset(&mb);
+			rl_evaluate(pc, g.anon ? NULL : &g.c, &g.b, &ma, &oa);
+			rl_evaluate(ps, g.anon ? NULL : &g.c, &g.b, &mb, &ob);
+			char w[300];
+			if (!same_outcome(pc, &oa, ps, &ob, g.b.nitems, w, sizeof w)) {
+				snprintf(why, whysz, "basket %d (%s, %u lines, channel %s): %s", k,
+					g.anon ? "anonymous" : "customer", g.b.nitems,
+					g.b.channel.p ? g.b.channel.p : "none", w);
+				bad = 1;
+			}
+		}
+		arena_free(&ma);
+		arena_free(&mb);
+	}
+	program_free(pc);
+	program_free(ps);
+	prog_errors_free(&e1);
+	prog_errors_free(&e2);
+	return bad;
+}
+
+static void compiled_twin(void)
+{
+	char *d = mkprog("twin-compiled");
+	uint32_t c, t;
+	char why[400] = "";
+
+	write_file(d, "program.yaml", HEAD);
+	write_file(d, "rules.lua", LUA_RULES);
+	ok(compare_ways(d, 1000, &c, &t, why, sizeof why) == 0, "twin program: compiled and sandbox agree on 1,000 baskets %s", why);
+	/* all but the two functions with a loop (sale), float division
+	 * (float-points) and the points function that can raise (divides is
+	 * fine: // by zero fails in both) */
+	ok(t > 20 && c + 4 >= t, "twin program: %u of %u functions compiled", c, t);
+	rmprog(d);
+}
+
+/* Random rule functions from a small grammar: what the compiler takes
+ * (fields, nil guards and their absence, and/or/not, comparisons of every
+ * type pair, integer arithmetic, helpers, factories, set tables, methods)
+ * mixed with what it must leave to Lua (loops, .., float division, wrong
+ * result types). Each program loads both ways; answers must agree. */
+static const char *const VALS[] = {
+	"ctx.net", "ctx.hour", "ctx.qty", "ctx.subtotal", "ctx.month", "ctx.day", "ctx.channel",
+	"ctx.weekday", "ctx.store", "ctx.attr.city", "ctx.attr.birth_month", "ctx.attr.none",
+	"ctx.customer.points", "ctx.customer.days_since_last_purchase", "ctx.customer.purchase_count",
+	"ctx.customer.tier", "ctx.customer.referred_by", "0", "7", "-3", "11", "150000", "7.0", "2.5",
+	"'store'", "'app'", "'Pune'", "'mon'", "'gold'", "nil", "true", "false",
+	"(ctx.net // 1000)", "(ctx.qty % 3)", "(ctx.net - 100000)", "(ctx.hour * 2 + 1)",
+	"(ctx.qty // (ctx.qty - 3))", "K", "tierof(ctx)", "T[ctx.weekday]", "M[ctx.channel]",
+};
+#define NVALS (sizeof VALS / sizeof VALS[0])
+static const char *const OPS[] = { "==", "~=", "<", "<=", ">", ">=" };
+static const char *const TRUTHY[] = {
+	"ctx.channel", "ctx.attr.city", "ctx.customer", "ctx:coupon('SAVE10')", "ctx:coupon('VIP')",
+	"ctx:any_item(is_coffee)", "ctx:any_item(function(i) return i.net > 20000 end)",
+	"ctx:any_item(function(i) return i.qty >= 2 and i.sku ~= 'MUG' end)", "T[ctx.weekday]",
+	"regular(ctx)", "ctx.customer and ctx.customer.referred_by", "ctx:segment('big')",
+	"ctx:variant('exp1') == 'b'", "ctx:count_qty(is_coffee) > 1", "ctx.attr.vip",
+};
+#define NTRUTHY (sizeof TRUTHY / sizeof TRUTHY[0])
+
+static void gen_cond(char *b, size_t n, int depth)
+{
+	size_t o = strlen(b);
+	int k = depth > 2 ? (int)rnd(2) : (int)rnd(6);
+	switch (k) {
+	case 0:
+		snprintf(b + o, n - o, "%s %s %s", VALS[rnd(NVALS)], OPS[rnd(6)], VALS[rnd(NVALS)]);
+		break;
+	case 1:
+		snprintf(b + o, n - o, "%s", TRUTHY[rnd(NTRUTHY)]);
+		break;
+	case 2:
+		snprintf(b + o, n - o, "not (");
+		gen_cond(b, n, depth + 1);
+		o = strlen(b);
+		snprintf(b + o, n - o, ")");
+		break;
+	default:
+		snprintf(b + o, n - o, "(");
+		gen_cond(b, n, depth + 1);
+		o = strlen(b);
+		snprintf(b + o, n - o, rnd(2) ? " and " : " or ");
+		gen_cond(b, n, depth + 1);
+		o = strlen(b);
+		snprintf(b + o, n - o, ")");
+		break;
+	}
+}
+
+static void gen_body(char *b, size_t n)
+{
+	char c1[600] = "", c2[600] = "", c3[600] = "";
+	gen_cond(c1, sizeof c1, 0);
+	gen_cond(c2, sizeof c2, 0);
+	gen_cond(c3, sizeof c3, 0);
+	switch (rnd(13)) {
+	case 0: case 1: case 2:
+		snprintf(b, n, "return %s", c1);
+		break;
+	case 8: /* a closure over a local, and one over a local changed after it */
+		snprintf(b, n, "local a = %s\n    local f = function(i) return i.net > a end\n"
+			"    %s\n    return ctx:any_item(f) or (%s)", rnd(2) ? "ctx.net // 4" : "10000",
+			rnd(2) ? "a = 20000" : "", c1);
+		break;
+	case 9: /* a value of `or` kept in a new local (TESTSET) */
+		snprintf(b, n, "local y = ctx.attr.city or ctx.channel or %s\n    return y == 'Pune' or (%s)",
+			rnd(2) ? "'x'" : "7", c1);
+		break;
+	case 10: /* a helper returning different types on different paths */
+		snprintf(b, n, "return mixed(ctx) == true or (%s)", c1);
+		break;
+	case 11: /* more than one value */
+		snprintf(b, n, "return %s, 5", c1);
+		break;
+	case 12:
+		snprintf(b, n, "return mixed(ctx)");
+		break;
+	case 3:
+		snprintf(b, n, "local x = %s\n    if %s then return %s elseif x then return true end\n    return %s",
+			VALS[rnd(NVALS)], c1, c2, rnd(2) ? "false" : "nil");
+		break;
+	case 4:
+		snprintf(b, n, "local c = ctx.customer\n    if c == nil then return %s end\n"
+			"    return c.spend_12m + ctx.net >= 500000 and (%s)", rnd(2) ? "false" : c1, c2);
+		break;
+	case 5:
+		snprintf(b, n, "return (%s) and %s or %s", c1, VALS[rnd(NVALS)], c2);
+		break;
+	case 6:
+		snprintf(b, n, "for i = 1, 2 do end\n    return %s", c1);
+		break;
+	default:
+		snprintf(b, n, "if %s then return %s end\n    return (%s) and ctx.channel .. '' == 'store'",
+			c1, c2, c3);
+		break;
+	}
+}
+
+static const char *const BONUS[] = {
+	"5", "function(ctx) return ctx.net // 1000 end", "function(ctx) return ctx:count_qty(is_coffee) * 3 end",
+	"function(ctx) return ctx.qty % 4 end", "function(ctx) return ctx.customer.points // 100 end",
+	"function(ctx) return 100 // (ctx.qty - 2) end", "function(ctx) return ctx.net / 1000 end",
+	"function(ctx) return ctx:sum_net(function(i) return i.category ~= 'merch' end) // 50 end",
+};
+static const char *const ITEMS[] = {
+	"is_coffee", "function(i) return i.price > 10000 end", "function(i, ctx) return i.net * 2 > ctx.net // 3 end",
+	"function(i) return i.category == nil or i.category == 'tea' end",
+};
+
+static void random_functions(void)
+{
+	enum { NPROG = 80, NRULES = 6 };
+	static char src[40000];
+	int agree = 0;
+	uint32_t compiled = 0, total = 0;
+
+	for (int pi = 0; pi < NPROG; pi++) {
+		char sub[32];
+		snprintf(sub, sizeof sub, "rand-%d", pi);
+		char *d = mkprog(sub);
+		size_t o = (size_t)snprintf(src, sizeof src,
+			"local K = %d\n"
+			"local T = { mon = true, tue = true, sat = false, sun = 1 }\n"
+			"local M = { store = 2, app = 'x' }\n"
+			"local function cat(c) return function(i) return i.category == c end end\n"
+			"local is_coffee = cat('coffee')\n"
+			"local function tierof(ctx) return ctx.customer and ctx.customer.tier end\n"
+			"local function regular(ctx) return ctx.customer ~= nil and ctx.customer.purchase_count > 5 end\n"
+			"local function mixed(ctx) if ctx.hour > 12 then return 'late' end return ctx.hour > 6 end\n"
+			"segment('big', function(ctx) return ctx.subtotal >= 300000 end)\n",
+			(int)rnd(20) - 5);
+		for (int r = 0; r < NRULES; r++) {
+			char body[2400];
+			gen_body(body, sizeof body);
+			const char *action;
+			char abuf[300];
+			switch (rnd(3)) {
+			case 0:
+				snprintf(abuf, sizeof abuf, "discount = { percent = 10, items = %s }", ITEMS[rnd(4)]);
+				action = abuf;
+				break;
+			case 1:
+				snprintf(abuf, sizeof abuf, "bonus_points = %s", BONUS[rnd(8)]);
+				action = abuf;
+				break;
+			default:
+				action = "discount = { amount = 500 }";
+			}
+			o += (size_t)snprintf(src + o, sizeof src - o,
+				"rule { name = 'r%d',\n  when = function(ctx)\n    %s\n  end,\n  %s }\n", r, body, action);
+		}
+		write_file(d, "program.yaml", HEAD);
+		write_file(d, "rules.lua", src);
+		uint32_t c, t;
+		char why[400] = "";
+		if (compare_ways(d, 40, &c, &t, why, sizeof why) == 0) {
+			agree++;
+		} else {
+			tap_diag("program %d: %s\n%s", pi, why, src);
+		}
+		compiled += c;
+		total += t;
+		rmprog(d);
+	}
+	is_int(agree, NPROG, "%d random programs: compiled and sandbox agree on 40 baskets each", NPROG);
+	ok(total > 0 && compiled * 5 > total && compiled < total,
+		"random programs: %u of %u functions compiled (some, not all)", compiled, total);
+}
+
 /* ---- load errors ---------------------------------------------------------- */
 
 static void load_errors(const char *name, const char *lua, const char *const *want, size_t nwant)
@@ -858,6 +1105,8 @@ int main(void)
 		return 1;
 	}
 	equivalence();
+	compiled_twin();
+	random_functions();
 	errors();
 	warnings();
 	ctx_fields();
