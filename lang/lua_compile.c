@@ -15,10 +15,11 @@
  * give Lua's answer for every value the operands may have on that path
  * (`==` on nil and strings, `<` on non-nil numbers or strings, integer
  * arithmetic, truthiness); anything else gives up. Errors agree too: the
- * atoms the expression evaluates are exactly those Lua evaluates on the
- * same input (both short-circuit along one decision tree), except where a
- * path that returns false holds an atom that can fail and no returning
- * path holds it — that gives up as well (see finish_bool).
+ * atoms the expression evaluates are ones Lua evaluates on the same input
+ * (both short-circuit along one decision tree), and a path that returns
+ * false but holds an atom that can fail joins the formula up to that
+ * atom, ending in `and false` (see finish_bool); a value Lua computes and
+ * never reads is evaluated where Lua computes it (force).
  *
  * Bounded: 64 paths, 20,000 instructions over all paths, 8 nested calls,
  * 4 KiB of expression. */
@@ -228,6 +229,23 @@ static frame *enter(lc *c, lc_val *fn, lc_val *const *args, int nargs)
 	return f;
 }
 
+/* The `and` of a path's first n atoms. */
+static const char *and_text(lc *c, const state *s, uint32_t n)
+{
+	char buf[LC_MAX_TEXT + 1];
+	size_t o = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		int k = snprintf(buf + o, sizeof buf - o, "%s%s(%s)", i ? " and " : "",
+			s->atoms[i].neg ? "not " : "", s->atoms[i].t);
+		if (k < 0 || (size_t)k >= sizeof buf - o) {
+			lc_fail(c, "expression too long");
+			return NULL;
+		}
+		o += (size_t)k;
+	}
+	return lc_printf(c, "%s", buf);
+}
+
 /* A path that can return true (or fail): the `and` of its atoms. */
 static void keep_path(lc *c, run *rn, state *s)
 {
@@ -235,19 +253,11 @@ static void keep_path(lc *c, run *rn, state *s)
 		rn->always = true;
 		return;
 	}
-	char buf[LC_MAX_TEXT + 1];
-	size_t o = 0;
-	for (uint32_t i = 0; i < s->natoms; i++) {
-		int n = snprintf(buf + o, sizeof buf - o, "%s%s(%s)", i ? " and " : "",
-			s->atoms[i].neg ? "not " : "", s->atoms[i].t);
-		if (n < 0 || (size_t)n >= sizeof buf - o) {
-			lc_fail(c, "expression too long");
-			return;
-		}
-		o += (size_t)n;
-	}
+	const char *t = and_text(c, s, s->natoms);
+	if (!t)
+		return;
 	rn->kept_s[rn->nkept] = s;
-	rn->kept[rn->nkept++] = lc_printf(c, "%s", buf);
+	rn->kept[rn->nkept++] = t;
 }
 
 /* The path ends with v returned from its outermost frame. */
@@ -790,42 +800,44 @@ static bool run_fn(lc *c, run *rn, lc_val *fn, lc_val *const *args, int nargs)
 	return !c->failed;
 }
 
-static bool has_atom(const state *s, const char *t)
-{
-	for (uint32_t i = 0; i < s->natoms; i++)
-		if (strcmp(s->atoms[i].t, t) == 0)
-			return true;
-	return false;
-}
-
-/* The `or` of the paths that return true. An atom that can fail and
- * appears only on paths that return false would not be evaluated by the
- * expression while Lua evaluates it: give up then. */
+/* The `or` of the paths that return true, each the `and` of its atoms.
+ * A path that returns false is left out, unless it holds an atom that can
+ * fail: Lua evaluates that atom on every input that follows the path, so
+ * the expression must too — the path joins the `or` up to its last such
+ * atom, followed by `and false`. (The paths are the leaves of one
+ * decision tree: on any input a disjunct stops at the first atom where it
+ * leaves the input's own path, an atom Lua evaluates too; and the input's
+ * own path, if listed, is evaluated up to where Lua stopped or failed.) */
 static const char *finish_bool(lc *c, const run *rn, bool *mayfail)
 {
+	const char *part[2 * LC_MAX_PATHS];
+	int np = 0;
+
 	*mayfail = false;
-	for (int d = 0; d < rn->ndropped; d++) {
-		const state *s = rn->dropped[d];
-		for (uint32_t i = 0; i < s->natoms; i++) {
-			if (!s->atoms[i].mayfail)
-				continue;
-			bool seen = false;
-			for (int k = 0; k < rn->nkept && !seen; k++)
-				seen = has_atom(rn->kept_s[k], s->atoms[i].t);
-			if (!seen) {
-				lc_fail(c, "a condition that can fail only on a path returning false");
-				return NULL;
-			}
-		}
-	}
-	for (int k = 0; k < rn->nkept; k++)
+	for (int k = 0; k < rn->nkept; k++) {
+		part[np++] = rn->kept[k];
 		for (uint32_t i = 0; i < rn->kept_s[k]->natoms; i++)
 			*mayfail = *mayfail || rn->kept_s[k]->atoms[i].mayfail;
+	}
+	for (int d = 0; d < rn->ndropped; d++) {
+		const state *s = rn->dropped[d];
+		uint32_t last = 0;
+		for (uint32_t i = 0; i < s->natoms; i++)
+			if (s->atoms[i].mayfail)
+				last = i + 1;
+		if (!last)
+			continue;
+		const char *t = and_text(c, s, last);
+		if (!t)
+			return NULL;
+		part[np++] = lc_printf(c, "%s and (false)", t);
+		*mayfail = true;
+	}
 	if (rn->always)
 		return "true";
-	if (rn->nkept == 0)
+	if (np == 0)
 		return "false";
-	if (rn->nkept == 1) {
+	if (np == 1 && rn->nkept == 1) {
 		/* one atom: no parentheses, so that the host sees the usual
 		 * shapes (item.category == "coffee") */
 		const state *s = rn->kept_s[0];
@@ -835,8 +847,8 @@ static const char *finish_bool(lc *c, const run *rn, bool *mayfail)
 	}
 	char buf[LC_MAX_TEXT + 1];
 	size_t o = 0;
-	for (int k = 0; k < rn->nkept; k++) {
-		int n = snprintf(buf + o, sizeof buf - o, "%s(%s)", k ? " or " : "", rn->kept[k]);
+	for (int k = 0; k < np; k++) {
+		int n = snprintf(buf + o, sizeof buf - o, "%s(%s)", k ? " or " : "", part[k]);
 		if (n < 0 || (size_t)n >= sizeof buf - o) {
 			lc_fail(c, "expression too long");
 			return NULL;
