@@ -76,3 +76,12 @@ noinst_PROGRAMS += bench/bench-assign
 bench_bench_assign_SOURCES = bench/bench-assign.c
 bench_bench_assign_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS)
 bench_bench_assign_LDADD = $(RULES_LIBS)
+# Compiled Lua functions against the sandbox (lctest helper, issue 6):
+# coffee-club-lua, a tricky program and one the compiler must refuse.
+check_PROGRAMS += tests/unit/test-lua-compile
+TESTS += tests/unit/test-lua-compile
+tests_unit_test_lua_compile_SOURCES = tests/unit/test-lua-compile.c tests/unit/tap.h
+tests_unit_test_lua_compile_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS) $(YAML_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_lua_compile_LDADD = $(RULES_LIBS)
+EXTRA_DIST += tests/data/rules/lua-compile-tricky/program.yaml tests/data/rules/lua-compile-tricky/rules.lua
+EXTRA_DIST += tests/data/rules/lua-compile-refused/program.yaml tests/data/rules/lua-compile-refused/rules.lua
