@@ -88,6 +88,7 @@ typedef struct gen {
 	rl_attr cattrs[6];
 	int64_t qa[4];
 	rl_fire fires[1];
+	char id[16];
 } gen;
 
 static void add_attr(rl_attr *a, uint32_t *n, const char *key, int which)
@@ -138,7 +139,9 @@ static void generate(gen *g, uint32_t ntiers)
 	g->b.attrs = g->battrs;
 	g->anon = rnd(6) == 0;
 	rl_customer *c = &g->c;
-	c->id = S(rnd(2) ? "C-0001" : "C-0002");
+	/* many ids: an experiment's variant is a function of the id */
+	snprintf(g->id, sizeof g->id, "C-%04u", rnd(64));
+	c->id = S(g->id);
 	c->exists = rnd(8) != 0;
 	c->points = rnd(5000);
 	c->spend_12m = (int64_t)rnd(2000000);

@@ -1,4 +1,5 @@
 -- Each rule probes one corner of Lua's semantics; the same answer is
+-- (An anonymous basket earns no points: probes of anonymous baskets give discounts.)
 -- expected compiled and in the sandbox (warnings included).
 segment("big", function(ctx) return ctx.subtotal >= 100000 end)
 segment("regular", function(ctx) return ctx.customer ~= nil and ctx.customer.purchase_count > 5 end)
@@ -32,8 +33,8 @@ rule { name = "mod-neg", when = function(ctx) return (ctx.qty - 10) % 3 == 2 end
 rule { name = "mod-neg-divisor", when = function(ctx) return ctx.qty % -4 == -1 end, bonus_points = 15 }
 rule { name = "div-zero", bonus_points = function(ctx) return 100 // (ctx.qty % 3) end }
 rule { name = "mod-zero", when = function(ctx) return ctx.hour % (ctx.month - 11) == 0 end, bonus_points = 16 }
-rule { name = "anon-guarded", when = function(ctx) return ctx.customer and ctx.customer.points > 1000 end, bonus_points = 17 }
-rule { name = "anon-unguarded", when = function(ctx) return ctx.customer.points > 1000 end, bonus_points = 18 }
+rule { name = "anon-guarded", when = function(ctx) return ctx.customer and ctx.customer.points > 1000 end, discount = { amount = 170 } }
+rule { name = "anon-unguarded", when = function(ctx) return ctx.customer.points > 1000 end, discount = { amount = 180 } }
 rule { name = "tier-nil", when = function(ctx) return ctx.customer ~= nil and ctx.customer.tier == nil end, bonus_points = 19 }
 rule { name = "tier-map", bonus_points = function(ctx) return pts[tier(ctx)] == 3 and 30 or 0 end }
 rule { name = "tier-map-value", bonus_points = function(ctx) return pts[tier(ctx)] or 1 end }
