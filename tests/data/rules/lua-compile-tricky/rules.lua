@@ -78,3 +78,8 @@ rule { name = "gold-mult", when = function(ctx) return tier(ctx) == "gold" end, 
 rule { name = "base-earn", points = function(ctx) return ctx.net // 100 end }
 rule { name = "stop-vip", priority = 1, when = function(ctx) return ctx:coupon("VIP") and ctx.attr.vip == true end,
   bonus_points = 99, message = "vip stop", stop = true }
+-- constants the compiler folds at load: upvalues known when the file runs
+local limit, k = 5, -7
+rule { name = "const-le", when = function(ctx) return limit <= 5 and ctx.qty >= 2 end, bonus_points = 42 }
+-- -7 // 2 = floor(-3.5) = -4; -7 % 3 = -7 - (-3 * 3) = 2 (divisor's sign)
+rule { name = "const-floordiv-mod", when = function(ctx) return k // 2 == -4 and k % 3 == 2 and ctx.qty > 1 end, bonus_points = 43 }
