@@ -199,19 +199,16 @@ static bool same_outcome(const program *p, const rl_outcome *a, const rl_outcome
 	DIFF(a->status != b->status, "status %d vs %d", a->status, b->status);
 	if (a->status != RL_OK)
 		return true;
-	DIFF(a->subtotal != b->subtotal, "subtotal");
-	DIFF(a->discount_total != b->discount_total, "discount_total %lld vs %lld",
-		(long long)a->discount_total, (long long)b->discount_total);
-	DIFF(a->total != b->total, "total");
-	DIFF(a->earned != b->earned, "earned %lld vs %lld", (long long)a->earned, (long long)b->earned);
-	DIFF(a->referrer_bonus_total != b->referrer_bonus_total, "referrer bonus");
-	DIFF(a->redeemed_points != b->redeemed_points || a->redeemed_value != b->redeemed_value, "redeemed");
-	DIFF(a->tier_before != b->tier_before || a->tier_after != b->tier_after, "tiers");
-	for (uint32_t i = 0; i < nitems; i++)
-		DIFF(a->lines[i].discount != b->lines[i].discount || a->lines[i].net != b->lines[i].net,
-			"line %u: discount %lld vs %lld", i, (long long)a->lines[i].discount,
-			(long long)b->lines[i].discount);
-	DIFF(a->napplied != b->napplied, "napplied %u vs %u", a->napplied, b->napplied);
+	/* rules first, so that a difference names the rule */
+	for (uint32_t i = 0; i < a->napplied && i < b->napplied; i++)
+		DIFF(a->applied[i].rule != b->applied[i].rule, "applied[%u] %s (compiled) vs %s (sandbox)", i,
+			program_rule_name(p, (uint32_t)a->applied[i].rule), program_rule_name(p, (uint32_t)b->applied[i].rule));
+	if (a->napplied != b->napplied) {
+		const rl_outcome *l = a->napplied > b->napplied ? a : b;
+		uint32_t i = a->napplied < b->napplied ? a->napplied : b->napplied;
+		DIFF(1, "rule %s fires only %s (%u vs %u rules)", program_rule_name(p, (uint32_t)l->applied[i].rule),
+			l == a ? "compiled" : "in the sandbox", a->napplied, b->napplied);
+	}
 	for (uint32_t i = 0; i < a->napplied; i++) {
 		const rl_applied *x = &a->applied[i], *y = &b->applied[i];
 		DIFF(x->rule != y->rule, "applied[%u] %s vs %s", i, program_rule_name(p, (uint32_t)x->rule),
@@ -224,6 +221,18 @@ static bool same_outcome(const program *p, const rl_outcome *a, const rl_outcome
 			(long long)x->points, (long long)y->points, (long long)x->bonus_points,
 			(long long)y->bonus_points);
 	}
+	DIFF(a->subtotal != b->subtotal, "subtotal");
+	DIFF(a->discount_total != b->discount_total, "discount_total %lld vs %lld",
+		(long long)a->discount_total, (long long)b->discount_total);
+	DIFF(a->total != b->total, "total");
+	DIFF(a->earned != b->earned, "earned %lld vs %lld", (long long)a->earned, (long long)b->earned);
+	DIFF(a->referrer_bonus_total != b->referrer_bonus_total, "referrer bonus");
+	DIFF(a->redeemed_points != b->redeemed_points || a->redeemed_value != b->redeemed_value, "redeemed");
+	DIFF(a->tier_before != b->tier_before || a->tier_after != b->tier_after, "tiers");
+	for (uint32_t i = 0; i < nitems; i++)
+		DIFF(a->lines[i].discount != b->lines[i].discount || a->lines[i].net != b->lines[i].net,
+			"line %u: discount %lld vs %lld", i, (long long)a->lines[i].discount,
+			(long long)b->lines[i].discount);
 	DIFF(a->nsegments != b->nsegments, "nsegments %u vs %u", a->nsegments, b->nsegments);
 	for (uint32_t i = 0; i < a->nsegments; i++)
 		DIFF(a->segments[i] != b->segments[i], "segment %u", i);

@@ -83,3 +83,8 @@ local limit, k = 5, -7
 rule { name = "const-le", when = function(ctx) return limit <= 5 and ctx.qty >= 2 end, bonus_points = 42 }
 -- -7 // 2 = floor(-3.5) = -4; -7 % 3 = -7 - (-3 * 3) = 2 (divisor's sign)
 rule { name = "const-floordiv-mod", when = function(ctx) return k // 2 == -4 and k % 3 == 2 and ctx.qty > 1 end, bonus_points = 43 }
+-- a helper's second return value used in a condition (Lua: b = ctx.net, never
+-- nil). Found 2026-11-24: the compiler took b as nil and these never fired
+-- compiled (multi-ret, with b in arithmetic, stays Lua for the same reason).
+rule { name = "multi-ret-when", when = function(ctx) local a, b = two(ctx) return b > 100000 and a >= 1 end, bonus_points = 44 }
+rule { name = "multi-ret-cmp", when = function(ctx) local a, b = two(ctx) return b ~= nil end, bonus_points = 45 }
