@@ -382,7 +382,8 @@ int main(void)
 				"anon-guarded", "anon-unguarded", "tier-map", "set-eq-true", "factory",
 				"helper-types", "multi-ret", "variant-b", "seg-big", "items-one-param",
 				"items-two-params", "sum-net-points", "count-qty-points", "coupon-either",
-				"days-guarded", "int-float-attr", "const-le", "const-floordiv-mod", "float-const-eq", "bool-vs-num", "or-chain" };
+				"days-guarded", "int-float-attr", "const-le", "const-floordiv-mod", "float-const-eq", "bool-vs-num", "or-chain", "first-of-two", "nil-or-false", "early-return", "helper-twice",
+				"pick-string", "set-false", "set-not-nil", "unary-minus", "even-tea", "false-and-or" };
 			static const char *const warns[] = { "anon-unguarded", "div-zero", "attr-order-unguarded",
 				"mod-zero" };
 			for (size_t i = 0; i < sizeof fires / sizeof *fires; i++)

@@ -88,3 +88,26 @@ rule { name = "const-floordiv-mod", when = function(ctx) return k // 2 == -4 and
 -- compiled (multi-ret, with b in arithmetic, stays Lua for the same reason).
 rule { name = "multi-ret-when", when = function(ctx) local a, b = two(ctx) return b > 100000 and a >= 1 end, bonus_points = 44 }
 rule { name = "multi-ret-cmp", when = function(ctx) local a, b = two(ctx) return b ~= nil end, bonus_points = 45 }
+-- more corners: several returned values, reassigned locals, helpers called twice,
+-- sets holding false, numeric maps, unary minus, string vs number
+local function first(ctx) return ctx.qty > 2, ctx.net > 5 end
+local function ge(x, n) return x >= n end
+local function pick(ctx) return ctx.qty > 3 and "big" or nil end
+local flags = { mon = true, tue = false }
+local w = { sat = 2, sun = 3 }
+rule { name = "first-of-two", when = function(ctx) return first(ctx) end, bonus_points = 46 }
+rule { name = "nil-or-false", when = function(ctx) local x = ctx.attr.level return x == nil or x == false end, bonus_points = 47 }
+rule { name = "not-eq", when = function(ctx) return not (ctx.attr.level == 3) end, bonus_points = 48 }
+rule { name = "reassign", bonus_points = function(ctx) local q = ctx.qty if q > 3 then q = q * 2 end return q end }
+rule { name = "early-return", when = function(ctx) local c = ctx.customer if not c then return false end return c.points >= 1000 end, discount = { amount = 190 } }
+rule { name = "and-nil-or", when = function(ctx) return (ctx.qty > 2 and nil) or ctx.hour < 12 end, bonus_points = 49 }
+rule { name = "helper-twice", when = function(ctx) return ge(ctx.qty, 3) and not ge(ctx.hour, 20) end, bonus_points = 50 }
+rule { name = "pick-string", when = function(ctx) return pick(ctx) == "big" end, bonus_points = 51 }
+rule { name = "set-false", when = function(ctx) return flags[ctx.weekday] == false end, bonus_points = 52 }
+rule { name = "set-not-nil", when = function(ctx) return flags[ctx.weekday] ~= nil end, bonus_points = 53 }
+rule { name = "num-map", bonus_points = function(ctx) return (w[ctx.weekday] or 1) * 10 end }
+rule { name = "unary-minus", when = function(ctx) return -ctx.qty < -3 end, bonus_points = 54 }
+rule { name = "str-vs-num", when = function(ctx) return ctx.hour == "7" or ctx.qty ~= 3.5 end, bonus_points = 55 }
+rule { name = "even-tea", when = function(ctx) return ctx:count_qty(is_tea) // 2 * 2 == ctx:count_qty(is_tea) end, bonus_points = 56 }
+rule { name = "cust-points-or", bonus_points = function(ctx) return ctx.customer and ctx.customer.points // 1000 or 0 end }
+rule { name = "false-and-or", when = function(ctx) return (ctx.customer and false or ctx.qty > 4) end, bonus_points = 57 }
