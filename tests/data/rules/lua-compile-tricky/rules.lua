@@ -85,7 +85,8 @@ rule { name = "const-le", when = function(ctx) return limit <= 5 and ctx.qty >= 
 rule { name = "const-floordiv-mod", when = function(ctx) return k // 2 == -4 and k % 3 == 2 and ctx.qty > 1 end, bonus_points = 43 }
 -- a helper's second return value used in a condition (Lua: b = ctx.net, never
 -- nil). Found 2026-11-24: the compiler took b as nil and these never fired
--- compiled (multi-ret, with b in arithmetic, stays Lua for the same reason).
+-- compiled (multi-ret, with b in arithmetic, stayed Lua for the same reason);
+-- lang/lua_compile.c keeps every returned value since.
 rule { name = "multi-ret-when", when = function(ctx) local a, b = two(ctx) return b > 100000 and a >= 1 end, bonus_points = 44 }
 rule { name = "multi-ret-cmp", when = function(ctx) local a, b = two(ctx) return b ~= nil end, bonus_points = 45 }
 -- more corners: several returned values, reassigned locals, helpers called twice,
