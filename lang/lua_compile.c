@@ -221,6 +221,7 @@ static frame *enter(lc *c, lc_val *fn, lc_val *const *args, int nargs)
 	}
 	f->p = p;
 	f->up = fn->up;
+	f->top = -1;
 	f->reg = new_regs(c, p);
 	if (!f->reg)
 		return NULL;
@@ -384,16 +385,23 @@ static void cond_jump(lc *c, run *rn, state *s, int r, const cond *cd, int k)
 }
 
 /* Return v from the top frame; true when the path ended. */
-static bool do_return(lc *c, run *rn, state *s, lc_val *v)
+/* Return nret values from the top frame; true when the path ended. */
+static bool do_return(lc *c, run *rn, state *s, lc_val *const *vals, int nret)
 {
 	frame *f = s->top;
 	if (!f->parent) {
-		finish(c, rn, s, v);
+		/* the host reads the first value */
+		finish(c, rn, s, nret > 0 ? vals[0] : (lc_val *)&lc_nil_v);
 		return true;
 	}
 	frame *pf = f->parent;
-	for (int j = 0; j < f->nres; j++)
-		set_reg(c, pf, f->ret_reg + j, j == 0 ? v : (lc_val *)&lc_nil_v);
+	/* what the caller asked for, nil-padded; or all of them as the
+	 * caller's next call's last arguments (ctx:any_item(cat("x"))) */
+	int n = f->nres < 0 ? nret : f->nres;
+	for (int j = 0; j < n; j++)
+		set_reg(c, pf, f->ret_reg + j, j < nret ? vals[j] : (lc_val *)&lc_nil_v);
+	if (f->nres < 0)
+		pf->top = f->ret_reg + nret;
 	s->top = pf;
 	s->depth--;
 	return false;
@@ -677,11 +685,16 @@ static void exec(lc *c, run *rn, state *s)
 			break;
 		}
 		case LOP_CALL: case LOP_TAILCALL: {
-			if (b == 0 || (op == LOP_CALL && cc == 0)) {
-				lc_fail(c, "a call with a variable number of values");
-				return;
-			}
 			int nargs = b - 1;
+			if (b == 0) {
+				/* the arguments run up to what the last call left */
+				if (f->top <= a) {
+					lc_fail(c, "a call with a variable number of values");
+					return;
+				}
+				nargs = f->top - a - 1;
+			}
+			f->top = -1;
 			lc_val *fn = (lc_val *)lc_resolve(c, s, reg(c, f, a));
 			lc_val *args[256];
 			for (int j = 0; j < nargs; j++)
@@ -691,12 +704,16 @@ static void exec(lc *c, run *rn, state *s)
 				if (c->failed)
 					return;
 				if (op == LOP_TAILCALL) {
-					if (do_return(c, rn, s, v))
+					if (do_return(c, rn, s, &v, 1))
 						return;
 					break;
 				}
 				for (int j = 0; j < cc - 1; j++)
 					set_reg(c, f, a + j, j == 0 ? v : (lc_val *)&lc_nil_v);
+				if (cc == 0) {
+					set_reg(c, f, a, v);
+					f->top = a + 1;
+				}
 				force(c, s, v);
 				break;
 			}
@@ -729,15 +746,20 @@ static void exec(lc *c, run *rn, state *s)
 				lc_fail(c, "returns a variable number of values");
 				return;
 			}
-			if (do_return(c, rn, s, b >= 2 ? reg(c, f, a) : (lc_val *)&lc_nil_v))
+			if (a + b - 1 > f->p->maxstack) {
+				lc_fail(c, "register out of range");
+				return;
+			}
+			if (do_return(c, rn, s, f->reg + a, b - 1))
 				return;
 			break;
 		case LOP_RETURN0:
-			if (do_return(c, rn, s, (lc_val *)&lc_nil_v))
+			if (do_return(c, rn, s, NULL, 0))
 				return;
 			break;
 		case LOP_RETURN1:
-			if (do_return(c, rn, s, reg(c, f, a)))
+			v = reg(c, f, a);
+			if (do_return(c, rn, s, &v, 1))
 				return;
 			break;
 		case LOP_CLOSURE: {

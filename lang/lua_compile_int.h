@@ -87,7 +87,10 @@ struct frame {
 	uint32_t pc;
 	frame *parent;
 	int ret_reg;         /* where the parent wants the result */
-	int nres;            /* how many results it wants (0..) */
+	int nres;            /* how many results it wants (0..), or -1: all of
+	                        them, as the last argument of a call */
+	int top;             /* after a call that kept all its results: the
+	                        register past them (the next call's B = 0); -1 */
 };
 
 typedef struct state {

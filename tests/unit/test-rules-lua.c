@@ -537,6 +537,7 @@ static const char *const TRUTHY[] = {
 	"ctx:any_item(function(i) return i.qty >= 2 and i.sku ~= 'MUG' end)", "T[ctx.weekday]",
 	"regular(ctx)", "ctx.customer and ctx.customer.referred_by", "ctx:segment('big')",
 	"ctx:variant('exp1') == 'b'", "ctx:count_qty(is_coffee) > 1", "ctx.attr.vip",
+	"ctx:any_item(cat('tea'))", "ctx:count_qty(cat(ctx.channel)) > 0", "two(ctx)",
 };
 #define NTRUTHY (sizeof TRUTHY / sizeof TRUTHY[0])
 
@@ -608,7 +609,10 @@ static void gen_body(char *b, size_t n)
 	gen_cond(c1, sizeof c1, 0);
 	gen_cond(c2, sizeof c2, 0);
 	gen_cond(c3, sizeof c3, 0);
-	switch (rnd(13)) {
+	switch (rnd(14)) {
+	case 13: /* several values into several locals */
+		snprintf(b, n, "local p, q, r = two(ctx)\n    return (q == 'x' and p and r == nil) or (%s)", c1);
+		break;
 	case 0: case 1: case 2:
 		snprintf(b, n, "return %s", c1);
 		break;
@@ -682,6 +686,7 @@ static void random_functions(void)
 			"local function tierof(ctx) return ctx.customer and ctx.customer.tier end\n"
 			"local function regular(ctx) return ctx.customer ~= nil and ctx.customer.purchase_count > 5 end\n"
 			"local function mixed(ctx) if ctx.hour > 12 then return 'late' end return ctx.hour > 6 end\n"
+			"local function two(ctx) return ctx.hour > 9, 'x' end\n"
 			"segment('big', function(ctx) return ctx.subtotal >= 300000 end)\n",
 			(int)rnd(20) - 5);
 		{
